@@ -6,6 +6,7 @@
 #include <cstdint>
 #include <optional>
 #include <string>
+#include <string_view>
 #include <vector>
 
 namespace tombstone::config {
@@ -19,6 +20,10 @@ struct QualifiedName {
   // "schema.name", quoting each part only when SQL would need it.
   std::string to_sql() const;
 };
+
+// One identifier as SQL text: bare when PostgreSQL's quote_ident() would leave it bare (lower
+// case, digits, '_', not a reserved/column-name/type-function keyword), double-quoted otherwise.
+std::string quote_identifier(std::string_view name);
 
 enum class Strategy { kSoft, kArchive, kHard };
 

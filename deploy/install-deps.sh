@@ -9,7 +9,9 @@ apt-get install -y -q --no-install-recommends \
   libspdlog-dev libfmt-dev libyaml-cpp-dev libgtest-dev libgmock-dev googletest libbenchmark-dev \
   libpq-dev postgresql-15 postgresql-contrib pgbouncer \
   python3 python3-pytest python3-psycopg2 python3-psycopg python3-django python3-sqlalchemy \
-  python3-yaml libpostgresql-jdbc-java default-jdk-headless clang libclang-rt-14-dev
+  python3-yaml libpostgresql-jdbc-java default-jdk-headless clang libclang-rt-14-dev \
+  shellcheck systemd util-linux \
+  clang-16 libclang-rt-16-dev
 # node's `pg` client comes from the npm registry (Debian's node-pg conflicts with newer nodejs).
 if command -v npm >/dev/null 2>&1; then
   (cd "$(dirname "$0")/../tests/integration/node" && npm install --no-audit --no-fund --silent)

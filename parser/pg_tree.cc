@@ -1,0 +1,108 @@
+#include "parser/pg_tree.h"
+
+#include <pg_query.h>
+
+#include <memory>
+
+namespace tombstone::parser {
+namespace {
+
+// libpg_query wants NUL-terminated input; statements are usually short, so a copy is cheap.
+std::string terminated(std::string_view sql) { return std::string(sql); }
+
+}  // namespace
+
+std::expected<pg_query::ParseResult, ParseFailure> parse_sql(std::string_view sql) {
+  std::string text = terminated(sql);
+  PgQueryProtobufParseResult result = pg_query_parse_protobuf(text.c_str());
+  std::unique_ptr<PgQueryProtobufParseResult, void (*)(PgQueryProtobufParseResult*)> guard(
+      &result, [](PgQueryProtobufParseResult* r) { pg_query_free_protobuf_parse_result(*r); });
+  if (result.error != nullptr) {
+    return std::unexpected(ParseFailure{result.error->message ? result.error->message : "syntax error",
+                                        result.error->cursorpos});
+  }
+  pg_query::ParseResult tree;
+  if (!tree.ParseFromArray(result.parse_tree.data, static_cast<int>(result.parse_tree.len))) {
+    return std::unexpected(ParseFailure{"cannot decode parse tree", 0});
+  }
+  return tree;
+}
+
+std::expected<std::string, std::string> deparse_statement(const pg_query::Node& stmt) {
+  pg_query::ParseResult tree;
+  tree.set_version(PG_VERSION_NUM);
+  *tree.add_stmts()->mutable_stmt() = stmt;
+  std::string bytes;
+  if (!tree.SerializeToString(&bytes)) return std::unexpected("cannot encode parse tree");
+  PgQueryProtobuf buf{bytes.size(), bytes.data()};
+  PgQueryDeparseResult result = pg_query_deparse_protobuf(buf);
+  std::unique_ptr<PgQueryDeparseResult, void (*)(PgQueryDeparseResult*)> guard(
+      &result, [](PgQueryDeparseResult* r) { pg_query_free_deparse_result(*r); });
+  if (result.error != nullptr) {
+    return std::unexpected(std::string(result.error->message ? result.error->message : "deparse failed"));
+  }
+  return std::string(result.query);
+}
+
+std::vector<ScannedToken> scan_sql(std::string_view sql) {
+  std::string text = terminated(sql);
+  PgQueryScanResult result = pg_query_scan(text.c_str());
+  std::unique_ptr<PgQueryScanResult, void (*)(PgQueryScanResult*)> guard(
+      &result, [](PgQueryScanResult* r) { pg_query_free_scan_result(*r); });
+  std::vector<ScannedToken> out;
+  if (result.error != nullptr) return out;
+  pg_query::ScanResult scan;
+  if (!scan.ParseFromArray(result.pbuf.data, static_cast<int>(result.pbuf.len))) return out;
+  out.reserve(static_cast<std::size_t>(scan.tokens_size()));
+  for (const auto& t : scan.tokens()) {
+    out.push_back(ScannedToken{t.start(), t.end(), t.token(),
+                               t.keyword_kind() != pg_query::KeywordKind::NO_KEYWORD});
+  }
+  return out;
+}
+
+std::vector<ByteRange> split_sql(std::string_view sql) {
+  std::string text = terminated(sql);
+  PgQuerySplitResult result = pg_query_split_with_scanner(text.c_str());
+  std::unique_ptr<PgQuerySplitResult, void (*)(PgQuerySplitResult*)> guard(
+      &result, [](PgQuerySplitResult* r) { pg_query_free_split_result(*r); });
+  std::vector<ByteRange> out;
+  if (result.error != nullptr) {
+    out.push_back(ByteRange{0, sql.size()});
+    return out;
+  }
+  for (int i = 0; i < result.n_stmts; ++i) {
+    auto loc = static_cast<std::size_t>(result.stmts[i]->stmt_location);
+    auto len = static_cast<std::size_t>(result.stmts[i]->stmt_len);
+    if (len == 0) len = sql.size() - loc;
+    out.push_back(ByteRange{loc, len});
+  }
+  return out;
+}
+
+void clear_locations(google::protobuf::Message& message) {
+  const auto* descriptor = message.GetDescriptor();
+  const auto* reflection = message.GetReflection();
+  std::vector<const google::protobuf::FieldDescriptor*> fields;
+  reflection->ListFields(message, &fields);
+  for (const auto* field : fields) {
+    if (field->type() == google::protobuf::FieldDescriptor::TYPE_MESSAGE) {
+      if (field->is_repeated()) {
+        int n = reflection->FieldSize(message, field);
+        for (int i = 0; i < n; ++i) {
+          clear_locations(*reflection->MutableRepeatedMessage(&message, field, i));
+        }
+      } else {
+        clear_locations(*reflection->MutableMessage(&message, field));
+      }
+    } else if (field->cpp_type() == google::protobuf::FieldDescriptor::CPPTYPE_INT32 &&
+               !field->is_repeated() &&
+               (field->name() == "location" || field->name() == "stmt_location" ||
+                field->name() == "stmt_len")) {
+      reflection->ClearField(&message, field);
+    }
+  }
+  (void)descriptor;
+}
+
+}  // namespace tombstone::parser

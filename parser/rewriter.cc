@@ -1,0 +1,353 @@
+#include "parser/rewriter.h"
+
+#include <algorithm>
+#include <array>
+
+#include "parser/pg_tree.h"
+#include "parser/statement_rewriter.h"
+
+namespace tombstone::parser {
+namespace {
+
+char lower(char c) { return (c >= 'A' && c <= 'Z') ? static_cast<char>(c - 'A' + 'a') : c; }
+
+std::string lower_ascii(std::string_view s) {
+  std::string out(s);
+  for (auto& c : out) c = lower(c);
+  return out;
+}
+
+// Words whose absence proves a statement needs no parsing: every configured and archive table
+// name, `U&` (escaped identifiers), and the words that can change tracked session state.
+struct Needles {
+  std::vector<std::string> tables;  // config snapshot: (table, archive) names, to detect changes
+  std::vector<std::string> words;   // lower case
+  std::array<bool, 256> first{};    // first bytes of words
+};
+
+constexpr std::array<const char*, 12> kSettingWords = {
+    "u&",        "search_path", "standard_conforming_strings", "tombstone",
+    "schema",    "reset",       "discard",                     "set_config",
+    "authorization", "execute", "deallocate",                  "prepare"};
+
+const Needles& needles_for(const config::Config& config) {
+  thread_local Needles n;
+  thread_local bool built = false;
+  bool same = built && n.tables.size() == config.tables.size() * 2;
+  for (std::size_t i = 0; same && i < config.tables.size(); ++i) {
+    same = n.tables[2 * i] == config.tables[i].table.name &&
+           n.tables[2 * i + 1] == config.tables[i].archive.name;
+  }
+  if (same) return n;
+  n = Needles{};
+  for (const auto& t : config.tables) {
+    n.tables.push_back(t.table.name);
+    n.tables.push_back(t.archive.name);
+    n.words.push_back(lower_ascii(t.table.name));
+    if (t.strategy == config::Strategy::kArchive) n.words.push_back(lower_ascii(t.archive.name));
+  }
+  for (const char* w : kSettingWords) n.words.emplace_back(w);
+  for (const auto& w : n.words) {
+    if (!w.empty()) n.first[static_cast<unsigned char>(w[0])] = true;
+  }
+  built = true;
+  return n;
+}
+
+bool may_matter(std::string_view sql, const Needles& n) {
+  const std::size_t size = sql.size();
+  for (std::size_t i = 0; i < size; ++i) {
+    char c = lower(sql[i]);
+    if (!n.first[static_cast<unsigned char>(c)]) continue;
+    for (const auto& w : n.words) {
+      if (w[0] != c || size - i < w.size()) continue;
+      std::size_t k = 1;
+      while (k < w.size() && lower(sql[i + k]) == w[k]) ++k;
+      if (k == w.size()) return true;
+    }
+  }
+  return false;
+}
+
+void append_utf8(std::string& out, unsigned long cp) {
+  if (cp < 0x80) {
+    out += static_cast<char>(cp);
+  } else if (cp < 0x800) {
+    out += static_cast<char>(0xC0 | (cp >> 6));
+    out += static_cast<char>(0x80 | (cp & 0x3F));
+  } else if (cp < 0x10000) {
+    out += static_cast<char>(0xE0 | (cp >> 12));
+    out += static_cast<char>(0x80 | ((cp >> 6) & 0x3F));
+    out += static_cast<char>(0x80 | (cp & 0x3F));
+  } else {
+    out += static_cast<char>(0xF0 | (cp >> 18));
+    out += static_cast<char>(0x80 | ((cp >> 12) & 0x3F));
+    out += static_cast<char>(0x80 | ((cp >> 6) & 0x3F));
+    out += static_cast<char>(0x80 | (cp & 0x3F));
+  }
+}
+
+// The body of U&"..." with its escapes (\XXXX, \+XXXXXX, or another escape character given by
+// UESCAPE) resolved, as PostgreSQL's scanner does.
+std::string decode_unicode_ident(std::string_view body, char esc) {
+  std::string out;
+  auto hex = [&](std::size_t at, std::size_t n, unsigned long& cp) {
+    if (at + n > body.size()) return false;
+    cp = 0;
+    for (std::size_t k = 0; k < n; ++k) {
+      char h = lower(body[at + k]);
+      int v = (h >= '0' && h <= '9') ? h - '0' : (h >= 'a' && h <= 'f') ? h - 'a' + 10 : -1;
+      if (v < 0) return false;
+      cp = cp * 16 + static_cast<unsigned long>(v);
+    }
+    return true;
+  };
+  for (std::size_t i = 0; i < body.size(); ++i) {
+    char c = body[i];
+    if (c == '"' && i + 1 < body.size() && body[i + 1] == '"') {
+      out += '"';
+      ++i;
+    } else if (c == esc && i + 1 < body.size()) {
+      unsigned long cp = 0;
+      if (body[i + 1] == esc) {
+        out += esc;
+        ++i;
+      } else if (body[i + 1] == '+' && hex(i + 2, 6, cp)) {
+        append_utf8(out, cp);
+        i += 7;
+      } else if (hex(i + 1, 4, cp)) {
+        append_utf8(out, cp);
+        i += 4;
+      } else {
+        out += c;
+      }
+    } else {
+      out += c;
+    }
+  }
+  return out;
+}
+
+// The identifiers of a text the grammar rejects, as the server would read them.
+std::vector<std::string> identifiers(std::string_view text, bool& complete) {
+  std::vector<std::string> out;
+  auto tokens = scan_sql(text);
+  complete = !tokens.empty() || text.find_first_not_of(" \t\r\n;") == std::string_view::npos;
+  for (std::size_t i = 0; i < tokens.size(); ++i) {
+    const auto& t = tokens[i];
+    std::string_view s = text.substr(static_cast<std::size_t>(t.start),
+                                     static_cast<std::size_t>(t.end - t.start));
+    if (t.token == pg_query::Token::UIDENT) {
+      char esc = '\\';
+      if (i + 2 < tokens.size() && tokens[i + 1].token == pg_query::Token::UESCAPE &&
+          tokens[i + 2].token == pg_query::Token::SCONST) {
+        std::string_view lit = text.substr(static_cast<std::size_t>(tokens[i + 2].start),
+                                           static_cast<std::size_t>(tokens[i + 2].end - tokens[i + 2].start));
+        if (lit.size() >= 3) esc = lit[1];
+      }
+      // The scanner's end offset for UIDENT is not the closing quote: find it here.
+      std::string_view rest = text.substr(static_cast<std::size_t>(t.start));
+      std::size_t open = rest.find('"');
+      std::size_t close = open;
+      while (open != std::string_view::npos) {
+        close = rest.find('"', close + 1);
+        if (close == std::string_view::npos) break;
+        if (close + 1 < rest.size() && rest[close + 1] == '"') {
+          ++close;  // a doubled quote inside the identifier
+          continue;
+        }
+        out.push_back(decode_unicode_ident(rest.substr(open + 1, close - open - 1), esc));
+        break;
+      }
+      if (open == std::string_view::npos || close == std::string_view::npos) complete = false;
+    } else if (t.token == pg_query::Token::IDENT) {
+      if (!s.empty() && s.front() == '"') {
+        std::string v;
+        for (std::size_t k = 1; k + 1 < s.size(); ++k) {
+          v += s[k];
+          if (s[k] == '"' && k + 2 < s.size() && s[k + 1] == '"') ++k;
+        }
+        out.push_back(v);
+      } else {
+        out.push_back(lower_ascii(s));
+      }
+    } else if (t.keyword) {
+      out.push_back(lower_ascii(s));  // non-reserved keywords can name tables
+    }
+  }
+  return out;
+}
+
+std::optional<std::string> managed_table_named_in(std::string_view text,
+                                                  const config::Config& config) {
+  bool complete = true;
+  auto idents = identifiers(text, complete);
+  for (const auto& t : config.tables) {
+    if (std::find(idents.begin(), idents.end(), t.table.name) != idents.end()) {
+      return t.table.to_sql();
+    }
+    // The scanner gave up (e.g. an unterminated literal): fall back to the bytes, fail closed.
+    if (!complete && lower_ascii(text).find(lower_ascii(t.table.name)) != std::string::npos) {
+      return t.table.to_sql();
+    }
+  }
+  return std::nullopt;
+}
+
+// With standard_conforming_strings = off the server reads backslashes in '...' as escapes while
+// the PG 15 grammar here does not: statement boundaries and literals could differ.
+bool backslash_in_plain_literal(std::string_view text) {
+  auto tokens = scan_sql(text);
+  if (tokens.empty()) return text.find('\\') != std::string_view::npos;
+  for (const auto& t : tokens) {
+    if (t.token != pg_query::Token::SCONST) continue;
+    std::string_view s = text.substr(static_cast<std::size_t>(t.start),
+                                     static_cast<std::size_t>(t.end - t.start));
+    if (!s.empty() && s.front() == '\'' && s.find('\\') != std::string_view::npos) return true;
+  }
+  return false;
+}
+
+// Whether the deparser reproduces the statement exactly (it has known bugs, DESIGN §9).
+bool deparser_faithful(std::string_view text) {
+  auto orig = parse_sql(text);
+  if (!orig || orig->stmts_size() != 1) return false;
+  pg_query::Node a = orig->stmts(0).stmt();
+  auto sql = deparse_statement(a);
+  if (!sql) return false;
+  auto again = parse_sql(*sql);
+  if (!again || again->stmts_size() != 1) return false;
+  pg_query::Node b = again->stmts(0).stmt();
+  clear_locations(a);
+  clear_locations(b);
+  return a.SerializeAsString() == b.SerializeAsString();
+}
+
+class Driver {
+ public:
+  Driver(std::string_view sql, const config::Config& config, const Catalog& catalog,
+         const SessionState& session)
+      : sql_(sql), config_(config), catalog_(catalog), session_(session) {}
+
+  void statement(pg_query::Node& stmt, std::size_t offset, std::size_t length,
+                 std::vector<StatementRewrite>& out) {
+    StatementRewrite st;
+    st.offset = offset;
+    st.length = length;
+    std::string_view text = sql_.substr(offset, length);
+    if (!session_.standard_conforming_strings && backslash_in_plain_literal(text)) {
+      st.error = RewriteError{
+          "0A000",
+          "tombstone: backslashes in string literals are not supported with "
+          "standard_conforming_strings = off",
+          "Use E'...' literals or SET standard_conforming_strings = on."};
+    } else {
+      StatementRewriter rw(config_, catalog_, session_);
+      bool changed = rw.run(stmt, st);
+      if (!st.error && changed) {
+        if (rw.risky() && !deparser_faithful(text)) {
+          st.error = RewriteError{
+              "0A000",
+              "tombstone: this statement on a managed table uses syntax Tombstone cannot "
+              "rewrite safely",
+              "Known libpg_query deparser limitations: a subscript on a parenthesized "
+              "expression such as (ARRAY[...])[1], or UPDATE SET (a, b) = (...) mixed with "
+              "other assignments. Rewrite that part of the statement."};
+        } else if (auto sql = deparse_statement(stmt)) {
+          st.sql = std::move(*sql);
+          st.changed = true;
+        } else {
+          st.error = RewriteError{"XX000", "tombstone: cannot deparse rewritten statement: " + sql.error(), ""};
+        }
+      }
+    }
+    finish(st, text);
+    out.push_back(std::move(st));
+  }
+
+  void unparsable(std::size_t offset, std::size_t length, std::vector<StatementRewrite>& out) {
+    StatementRewrite st;
+    st.offset = offset;
+    st.length = length;
+    std::string_view text = sql_.substr(offset, length);
+    if (config_.unparsable == config::Unparsable::kReject) {
+      if (auto table = managed_table_named_in(text, config_)) {
+        st.error = RewriteError{
+            "0A000",
+            "tombstone: statement names managed table " + *table +
+                " but does not parse with the PostgreSQL 15 grammar; refused",
+            "Fix the syntax, or set unparsable: forward in tombstone.yaml to let the server "
+            "judge such statements unfiltered."};
+      }
+    }
+    finish(st, text);
+    out.push_back(std::move(st));
+  }
+
+ private:
+  static void finish(StatementRewrite& st, std::string_view text) {
+    if (st.error) {
+      st.sql = error_statement(*st.error);
+      st.changed = true;
+      st.fixup = TagFixup::kNone;
+      st.prepared_fixup = TagFixup::kNone;
+    } else if (!st.changed) {
+      st.sql.assign(text);
+    }
+  }
+
+  std::string_view sql_;
+  const config::Config& config_;
+  const Catalog& catalog_;
+  const SessionState& session_;
+};
+
+}  // namespace
+
+Rewrite rewrite(std::string_view sql, const config::Config& config, const Catalog& catalog,
+                const SessionState& session) {
+  Rewrite out;
+  if (!may_matter(sql, needles_for(config))) {
+    out.sql.assign(sql);
+    return out;
+  }
+  out.parsed = true;
+  Driver driver(sql, config, catalog, session);
+  if (auto tree = parse_sql(sql)) {
+    for (auto& raw : *tree->mutable_stmts()) {
+      auto offset = static_cast<std::size_t>(raw.stmt_location());
+      std::size_t length = raw.stmt_len() > 0 ? static_cast<std::size_t>(raw.stmt_len())
+                                              : sql.size() - offset;
+      driver.statement(*raw.mutable_stmt(), offset, length, out.statements);
+    }
+  } else {
+    // Some statement does not parse: judge each statement alone (the server, if its grammar is
+    // newer, might run the others).
+    for (const auto& range : split_sql(sql)) {
+      std::string_view piece = sql.substr(range.offset, range.length);
+      auto sub = parse_sql(piece);
+      if (!sub) {
+        driver.unparsable(range.offset, range.length, out.statements);
+        continue;
+      }
+      for (auto& raw : *sub->mutable_stmts()) {
+        auto offset = range.offset + static_cast<std::size_t>(raw.stmt_location());
+        std::size_t length = raw.stmt_len() > 0 ? static_cast<std::size_t>(raw.stmt_len())
+                                                : range.offset + range.length - offset;
+        driver.statement(*raw.mutable_stmt(), offset, length, out.statements);
+      }
+    }
+  }
+  std::size_t pos = 0;
+  for (const auto& st : out.statements) {
+    if (!st.changed) continue;
+    out.sql.append(sql.substr(pos, st.offset - pos));
+    out.sql.append(st.sql);
+    pos = st.offset + st.length;
+    out.changed = true;
+  }
+  out.sql.append(sql.substr(pos));
+  return out;
+}
+
+}  // namespace tombstone::parser

@@ -1,0 +1,114 @@
+// The rewriter: a pure function from (SQL text, policy, catalog snapshot, session mode) to the SQL
+// to send and how to fix the results (DESIGN §1-§5). No I/O. This file is where DELETE becomes
+// UPDATE (soft) or archive-then-delete, and where active-row predicates are added to reads.
+#pragma once
+
+#include <cstddef>
+#include <cstdint>
+#include <list>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <unordered_map>
+#include <vector>
+
+#include "config/config.h"
+#include "parser/catalog.h"
+
+namespace tombstone::parser {
+
+enum class Visibility { kActive, kAll };
+enum class DeleteMode { kSoft, kHard };
+
+struct SessionState {
+  bool admin = false;
+  Visibility visibility = Visibility::kActive;  // the proxy sets kAll for admin sessions
+  DeleteMode delete_mode = DeleteMode::kSoft;
+  // Raw entries as written in SET search_path / the startup packet (see parse_search_path()).
+  std::vector<std::string> search_path = {"\"$user\"", "public"};
+  std::string session_user;
+  bool standard_conforming_strings = true;
+};
+
+enum class TagFixup {
+  kNone,
+  kDelete,    // "UPDATE n" / "INSERT 0 n" / "SELECT n" -> "DELETE n"
+  kTruncate,  // any tag -> "TRUNCATE TABLE"
+};
+
+struct SettingChange {
+  std::string name;                  // lower-case GUC name ("search_path", "tombstone.actor")
+  std::optional<std::string> value;  // nullopt = RESET / DISCARD; search_path: "a, \"B\"" form
+  bool local = false;                // SET LOCAL / set_config(..., true)
+  bool reset_all = false;            // RESET ALL / DISCARD ALL (name is empty)
+};
+
+struct RewriteError {
+  std::string sqlstate;  // e.g. "42501", "0A000"
+  std::string message;   // starts with "tombstone: "
+  std::string hint;      // may be empty
+};
+
+struct StatementRewrite {
+  std::size_t offset = 0;  // byte range of the ORIGINAL statement in the input
+  std::size_t length = 0;
+  std::string sql;  // statement text to send: the original bytes when unchanged
+  bool changed = false;
+  TagFixup fixup = TagFixup::kNone;
+  std::vector<SettingChange> settings;  // effects the session must track
+  bool ddl = false;                     // CREATE/ALTER/DROP/...: the proxy refreshes the catalog
+  std::optional<RewriteError> error;    // this statement is refused
+  // PREPARE name AS <stmt>: the fix-up later EXECUTEs of `prepared_name` need.
+  std::optional<std::string> prepared_name;
+  TagFixup prepared_fixup = TagFixup::kNone;
+  std::optional<std::string> execute_name;     // EXECUTE name: apply that statement's fix-up
+  std::optional<std::string> deallocate_name;  // DEALLOCATE name ("" = ALL)
+};
+
+struct Rewrite {
+  // Whole string to send: unchanged statements byte-for-byte, refused statements replaced by
+  // error_statement().
+  std::string sql;
+  std::vector<StatementRewrite> statements;  // empty when the fast path skipped parsing
+  bool changed = false;
+  bool parsed = false;  // false: fast path, nothing in the text can matter
+};
+
+Rewrite rewrite(std::string_view sql, const config::Config& config, const Catalog& catalog,
+                const SessionState& session);
+
+// SQL that makes the SERVER raise exactly this error (a DO block with RAISE ... USING ERRCODE),
+// so the transaction state is what PostgreSQL has after any failing statement.
+std::string error_statement(const RewriteError& error);
+
+// Splits a search_path value ("\"$user\", public") into raw entries as SessionState wants them.
+std::vector<std::string> parse_search_path(std::string_view value);
+
+// PostgreSQL's boolean spellings (on/off/true/false/yes/no/1/0) for standard_conforming_strings.
+std::optional<bool> parse_bool_setting(std::string_view value);
+
+// Bounded LRU cache of rewrite() results, keyed by text + session mode + search_path + session
+// user + standard_conforming_strings + config generation + catalog version. One per thread.
+class RewriteCache {
+ public:
+  explicit RewriteCache(std::size_t max_entries);
+  const Rewrite& get(std::string_view sql, const config::Config& config, const Catalog& catalog,
+                     const SessionState& session);
+  std::uint64_t hits() const { return hits_; }
+  std::uint64_t misses() const { return misses_; }
+  std::size_t size() const { return map_.size(); }
+
+ private:
+  struct Entry {
+    std::string key;
+    Rewrite value;
+  };
+  std::size_t max_entries_;
+  std::list<Entry> lru_;  // front = most recently used
+  std::unordered_map<std::string_view, std::list<Entry>::iterator> map_;  // views into Entry::key
+  std::string scratch_key_;
+  std::uint64_t hits_ = 0;
+  std::uint64_t misses_ = 0;
+};
+
+}  // namespace tombstone::parser

@@ -1,0 +1,1092 @@
+#include "parser/statement_rewriter.h"
+
+#include <algorithm>
+
+#include "parser/settings.h"
+#include "parser/tree_build.h"
+
+namespace tombstone::parser {
+
+using config::Strategy;
+using config::TablePolicy;
+using google::protobuf::RepeatedPtrField;
+using pg_query::Node;
+
+namespace {
+
+constexpr const char* kDeletedCte = "_tombstone_deleted";
+constexpr const char* kMovedCte = "_tombstone_moved";
+constexpr const char* kReturnPrefix = "_tombstone_r";
+constexpr const char* kKeyColumn = "_tombstone_key";
+constexpr const char* kAdminHint =
+    "Only sessions of a role listed in admin_roles (tombstone.yaml) may change it.";
+
+std::string lower(std::string s) {
+  for (auto& c : s) {
+    if (c >= 'A' && c <= 'Z') c = static_cast<char>(c - 'A' + 'a');
+  }
+  return s;
+}
+
+bool is_tracked_delete_setting(const std::string& name) {
+  return name == "tombstone.visibility" || name == "tombstone.delete";
+}
+
+bool is_star(const Node& n) {
+  if (!n.has_column_ref()) return false;
+  const auto& f = n.column_ref().fields();
+  return !f.empty() && f[f.size() - 1].has_a_star();
+}
+
+// The qualifier strings of a `q.*` / `q.col` reference, without the last field.
+std::vector<std::string> ref_prefix(const pg_query::ColumnRef& ref) {
+  std::vector<std::string> out;
+  for (int i = 0; i + 1 < ref.fields_size(); ++i) {
+    if (ref.fields(i).has_string()) out.push_back(ref.fields(i).string().sval());
+  }
+  return out;
+}
+
+bool same_ref(const std::vector<std::string>& a, const std::vector<std::string>& b) {
+  if (a.empty() || b.empty()) return false;
+  // `users.col` matches a target written `public.users` without alias: compare the last part.
+  if (a.size() != b.size()) return a.back() == b.back();
+  return a == b;
+}
+
+// The refname a FROM item exposes for `name.*` (empty when it has none).
+std::string item_refname(const Node& item) {
+  switch (item.node_case()) {
+    case Node::kRangeVar:
+      return item.range_var().has_alias() ? item.range_var().alias().aliasname()
+                                          : item.range_var().relname();
+    case Node::kRangeSubselect:
+      return item.range_subselect().alias().aliasname();
+    case Node::kRangeFunction:
+      return item.range_function().alias().aliasname();
+    case Node::kJoinExpr:
+      return item.join_expr().has_alias() ? item.join_expr().alias().aliasname() : "";
+    default:
+      return "";
+  }
+}
+
+// Appends `ref.*` for every relation a FROM item contributes to a bare `*`, in order.
+bool star_items(const Node& item, std::vector<Node>& out) {
+  if (item.has_join_expr() && !item.join_expr().has_alias()) {
+    const auto& j = item.join_expr();
+    if (j.is_natural() || j.using_clause_size() > 0) return false;  // merged columns
+    return star_items(j.larg(), out) && star_items(j.rarg(), out);
+  }
+  std::string name = item_refname(item);
+  if (name.empty()) return false;
+  out.push_back(tree::res_target("", tree::star_ref({name})));
+  return true;
+}
+
+// Replaces references to columns Tombstone sets (soft marker, deleted_by, reason) of the DELETE
+// target with NULL::type, so RETURNING shows the row as a hard DELETE would. Does not descend into
+// subqueries (their column references belong to other levels).
+void null_managed_columns(Node& n, const std::vector<std::string>& quals,
+                          const std::vector<std::pair<std::string, pg_query::TypeName>>& cols) {
+  if (n.has_column_ref()) {
+    const auto& ref = n.column_ref();
+    if (ref.fields_size() == 0 || !ref.fields(ref.fields_size() - 1).has_string()) return;
+    const std::string& col = ref.fields(ref.fields_size() - 1).string().sval();
+    auto prefix = ref_prefix(ref);
+    if (!prefix.empty() && !same_ref(prefix, quals)) return;
+    for (const auto& [name, type] : cols) {
+      if (name == col) {
+        n = tree::null_of_type(type);
+        return;
+      }
+    }
+    return;
+  }
+  if (n.has_select_stmt() || n.has_sub_link()) {
+    if (n.has_sub_link() && n.sub_link().has_testexpr()) {
+      null_managed_columns(*n.mutable_sub_link()->mutable_testexpr(), quals, cols);
+    }
+    return;
+  }
+  google::protobuf::Message* m = nullptr;
+  const auto* refl = n.GetReflection();
+  std::vector<const google::protobuf::FieldDescriptor*> fields;
+  refl->ListFields(n, &fields);
+  if (fields.empty()) return;
+  m = refl->MutableMessage(&n, fields[0]);
+  const auto* mr = m->GetReflection();
+  std::vector<const google::protobuf::FieldDescriptor*> sub;
+  mr->ListFields(*m, &sub);
+  for (const auto* f : sub) {
+    if (f->type() != google::protobuf::FieldDescriptor::TYPE_MESSAGE) continue;
+    if (f->message_type() != Node::descriptor()) continue;
+    if (f->is_repeated()) {
+      for (int i = 0; i < mr->FieldSize(*m, f); ++i) {
+        null_managed_columns(static_cast<Node&>(*mr->MutableRepeatedMessage(m, f, i)), quals,
+                             cols);
+      }
+    } else {
+      null_managed_columns(static_cast<Node&>(*mr->MutableMessage(m, f)), quals, cols);
+    }
+  }
+}
+
+}  // namespace
+
+bool StatementRewriter::Scope::has(const std::string& name) const {
+  for (const Scope* s = this; s != nullptr; s = s->parent) {
+    if (std::find(s->names.begin(), s->names.end(), name) != s->names.end()) return true;
+  }
+  return false;
+}
+
+StatementRewriter::StatementRewriter(const config::Config& config, const Catalog& catalog,
+                                     const SessionState& session)
+    : config_(config),
+      catalog_(catalog),
+      session_(session),
+      filter_(!session.admin || session.visibility == Visibility::kActive) {
+  // PostgreSQL searches the session's temp schema first and pg_catalog before the path unless
+  // the path names them explicitly.
+  std::vector<std::string> entries;
+  for (const auto& raw : session.search_path) {
+    std::string e = normalize_search_path_entry(raw);
+    if (e == "$user") e = session.session_user;
+    if (!e.empty()) entries.push_back(e);
+  }
+  if (std::find(entries.begin(), entries.end(), "pg_temp") == entries.end()) {
+    path_.push_back("pg_temp");
+  }
+  if (std::find(entries.begin(), entries.end(), "pg_catalog") == entries.end()) {
+    path_.push_back("pg_catalog");
+  }
+  path_.insert(path_.end(), entries.begin(), entries.end());
+}
+
+void StatementRewriter::fail(std::string sqlstate, std::string message, std::string hint) {
+  if (!error_) error_ = RewriteError{std::move(sqlstate), std::move(message), std::move(hint)};
+}
+
+bool StatementRewriter::deleting_hard() const {
+  return session_.admin && session_.delete_mode == DeleteMode::kHard;
+}
+
+std::string StatementRewriter::unique_cte_name(const std::string& base) {
+  int n = cte_counter_++;
+  return n == 0 ? base : base + "_" + std::to_string(n);
+}
+
+StatementRewriter::Resolved StatementRewriter::lookup(const config::QualifiedName& name) {
+  Resolved r{config_.find_table(name), catalog_.find(name)};
+  if (r.policy != nullptr && r.relation == nullptr) {
+    fail("XX000",
+         "tombstone: managed table " + name.to_sql() + " is missing from the catalog snapshot",
+         "Create the table, or remove it from tombstone.yaml and reload.");
+    r.policy = nullptr;
+  }
+  return r;
+}
+
+StatementRewriter::Resolved StatementRewriter::resolve(const pg_query::RangeVar& rv,
+                                                       const Scope* scope) {
+  if (!rv.schemaname().empty()) return lookup({rv.schemaname(), rv.relname()});
+  if (scope != nullptr && scope->has(rv.relname())) return {};  // a CTE shadows the table
+  for (const auto& schema : path_) {
+    config::QualifiedName q{schema, rv.relname()};
+    if (catalog_.find(q) != nullptr || config_.find_table(q) != nullptr) return lookup(q);
+  }
+  return {};
+}
+
+std::vector<std::string> StatementRewriter::qualifiers(const pg_query::RangeVar& rv) const {
+  if (rv.has_alias()) return {rv.alias().aliasname()};
+  if (!rv.schemaname().empty()) return {rv.schemaname(), rv.relname()};
+  return {rv.relname()};
+}
+
+std::string StatementRewriter::marker_name(const pg_query::RangeVar& rv, const Ref& ref) const {
+  const std::string& marker = ref.target.policy->column;
+  if (!rv.has_alias() || rv.alias().colnames_size() == 0) return marker;
+  // `users AS u(a, b, c)` renames columns by position.
+  const auto& cols = ref.target.relation->columns;
+  for (std::size_t i = 0; i < cols.size(); ++i) {
+    if (cols[i].name != marker) continue;
+    if (static_cast<int>(i) < rv.alias().colnames_size() &&
+        rv.alias().colnames(static_cast<int>(i)).has_string()) {
+      return rv.alias().colnames(static_cast<int>(i)).string().sval();
+    }
+    break;
+  }
+  return marker;
+}
+
+bool StatementRewriter::run(Node& stmt, StatementRewrite& out) {
+  switch (stmt.node_case()) {
+    case Node::kSelectStmt:
+    case Node::kInsertStmt:
+    case Node::kUpdateStmt:
+    case Node::kDeleteStmt:
+    case Node::kMergeStmt:
+    case Node::kCopyStmt:
+    case Node::kTruncateStmt:
+    case Node::kExplainStmt:
+    case Node::kDeclareCursorStmt:
+    case Node::kVariableSetStmt:
+    case Node::kVariableShowStmt:
+    case Node::kTransactionStmt:
+    case Node::kFetchStmt:
+    case Node::kClosePortalStmt:
+    case Node::kListenStmt:
+    case Node::kUnlistenStmt:
+    case Node::kNotifyStmt:
+    case Node::kLockStmt:
+    case Node::kCheckPointStmt:
+    case Node::kVacuumStmt:
+    case Node::kCallStmt:
+    case Node::kDoStmt:
+    case Node::kConstraintsSetStmt:
+      break;
+    case Node::kPrepareStmt: {
+      auto& p = *stmt.mutable_prepare_stmt();
+      statement(*p.mutable_query(), nullptr, true, nullptr);
+      out.prepared_name = p.name();
+      out.prepared_fixup = fixup_;
+      fixup_ = TagFixup::kNone;
+      break;
+    }
+    case Node::kExecuteStmt:
+      out.execute_name = stmt.execute_stmt().name();
+      for (auto& p : *stmt.mutable_execute_stmt()->mutable_params()) expr_node(p, nullptr);
+      break;
+    case Node::kDeallocateStmt:
+      out.deallocate_name = stmt.deallocate_stmt().name();
+      break;
+    case Node::kDiscardStmt:
+      if (stmt.discard_stmt().target() == pg_query::DISCARD_ALL) {
+        settings_.push_back(SettingChange{"", std::nullopt, false, true});
+        out.deallocate_name = "";
+      }
+      out.ddl = stmt.discard_stmt().target() == pg_query::DISCARD_ALL ||
+                stmt.discard_stmt().target() == pg_query::DISCARD_TEMP;
+      break;
+    case Node::kAlterRoleSetStmt:
+      if (stmt.alter_role_set_stmt().has_setstmt()) {
+        variable_set(stmt.alter_role_set_stmt().setstmt(), true);
+      }
+      out.ddl = true;
+      break;
+    case Node::kAlterDatabaseSetStmt:
+      if (stmt.alter_database_set_stmt().has_setstmt()) {
+        variable_set(stmt.alter_database_set_stmt().setstmt(), true);
+      }
+      out.ddl = true;
+      break;
+    default:
+      // CREATE/ALTER/DROP/... : the relations the catalog snapshot describes may have changed.
+      out.ddl = true;
+      break;
+  }
+  if (!stmt.has_prepare_stmt()) statement(stmt, nullptr, true, nullptr);
+  if (stmt.has_create_table_as_stmt() || stmt.has_view_stmt()) out.ddl = true;
+  out.fixup = fixup_;
+  out.settings = std::move(settings_);
+  if (error_) out.error = error_;
+  return changed_;
+}
+
+void StatementRewriter::statement(Node& node, const Scope* scope, bool top,
+                                  std::vector<Node>* hoist) {
+  switch (node.node_case()) {
+    case Node::kSelectStmt:
+      select(*node.mutable_select_stmt(), scope, top);
+      break;
+    case Node::kInsertStmt:
+      insert(*node.mutable_insert_stmt(), scope, top);
+      break;
+    case Node::kUpdateStmt:
+      update(*node.mutable_update_stmt(), scope, top);
+      break;
+    case Node::kDeleteStmt:
+      delete_(node, scope, top, hoist);
+      break;
+    case Node::kMergeStmt:
+      merge(*node.mutable_merge_stmt(), scope, top);
+      break;
+    case Node::kCopyStmt:
+      copy(*node.mutable_copy_stmt());
+      break;
+    case Node::kTruncateStmt:
+      truncate(node);
+      break;
+    case Node::kExplainStmt: {
+      // EXPLAIN's tag is EXPLAIN whatever the explained statement becomes.
+      TagFixup saved = fixup_;
+      statement(*node.mutable_explain_stmt()->mutable_query(), scope, true, nullptr);
+      fixup_ = saved;
+      break;
+    }
+    case Node::kDeclareCursorStmt:
+      statement(*node.mutable_declare_cursor_stmt()->mutable_query(), scope, true, nullptr);
+      break;
+    case Node::kCreateTableAsStmt:
+      statement(*node.mutable_create_table_as_stmt()->mutable_query(), scope, true, nullptr);
+      break;
+    case Node::kViewStmt:
+      statement(*node.mutable_view_stmt()->mutable_query(), scope, true, nullptr);
+      break;
+    case Node::kPrepareStmt:
+      statement(*node.mutable_prepare_stmt()->mutable_query(), scope, true, nullptr);
+      break;
+    case Node::kVariableSetStmt:
+      variable_set(node.variable_set_stmt(), false);
+      break;
+    case Node::kCallStmt:
+      if (node.call_stmt().has_funccall()) {
+        expr(*node.mutable_call_stmt()->mutable_funccall(), scope);
+      }
+      break;
+    default:
+      break;
+  }
+}
+
+void StatementRewriter::with_clause(pg_query::WithClause& with, Scope& scope, bool top) {
+  if (with.recursive()) {
+    for (const auto& c : with.ctes()) scope.names.push_back(c.common_table_expr().ctename());
+  }
+  // A DELETE inside a top-level CTE may need CTEs of its own (archive/audit): they go right
+  // before it, where its siblings can still see it by name.
+  RepeatedPtrField<Node> rebuilt;
+  for (auto& c : *with.mutable_ctes()) {
+    std::vector<Node> before;
+    if (c.has_common_table_expr()) {
+      statement(*c.mutable_common_table_expr()->mutable_ctequery(), &scope, false,
+                top ? &before : nullptr);
+      if (!with.recursive()) scope.names.push_back(c.common_table_expr().ctename());
+    }
+    for (auto& b : before) *rebuilt.Add() = std::move(b);
+    *rebuilt.Add() = std::move(c);
+  }
+  with.mutable_ctes()->Swap(&rebuilt);
+}
+
+void StatementRewriter::select(pg_query::SelectStmt& s, const Scope* outer, bool top) {
+  Scope scope{outer, {}};
+  if (s.has_with_clause()) with_clause(*s.mutable_with_clause(), scope, top);
+  if (s.op() != pg_query::SETOP_NONE && s.op() != pg_query::SET_OPERATION_UNDEFINED) {
+    if (s.has_larg()) select(*s.mutable_larg(), &scope, false);
+    if (s.has_rarg()) select(*s.mutable_rarg(), &scope, false);
+    for (auto& n : *s.mutable_sort_clause()) expr_node(n, &scope);
+    if (s.has_limit_offset()) expr_node(*s.mutable_limit_offset(), &scope);
+    if (s.has_limit_count()) expr_node(*s.mutable_limit_count(), &scope);
+    return;
+  }
+  Level level;
+  std::vector<PathStep> path;
+  for (auto& item : *s.mutable_from_clause()) from_item(item, level, &scope, path);
+  for (auto& n : *s.mutable_target_list()) expr_node(n, &scope);
+  if (s.has_where_clause()) expr_node(*s.mutable_where_clause(), &scope);
+  for (auto& n : *s.mutable_group_clause()) expr_node(n, &scope);
+  if (s.has_having_clause()) expr_node(*s.mutable_having_clause(), &scope);
+  for (auto& n : *s.mutable_window_clause()) expr_node(n, &scope);
+  for (auto& n : *s.mutable_values_lists()) expr_node(n, &scope);
+  for (auto& n : *s.mutable_sort_clause()) expr_node(n, &scope);
+  for (auto& n : *s.mutable_distinct_clause()) expr_node(n, &scope);
+  if (s.has_limit_offset()) expr_node(*s.mutable_limit_offset(), &scope);
+  if (s.has_limit_count()) expr_node(*s.mutable_limit_count(), &scope);
+  apply(level, s.mutable_where_clause());
+}
+
+void StatementRewriter::from_item(Node& item, Level& level, const Scope* scope,
+                                  std::vector<PathStep>& path) {
+  switch (item.node_case()) {
+    case Node::kRangeVar: {
+      Resolved r = resolve(item.range_var(), scope);
+      if (filter_ && r.policy != nullptr && r.policy->strategy == Strategy::kSoft) {
+        level.refs.push_back(Ref{&item, &item.range_var(), r, path});
+      }
+      return;
+    }
+    case Node::kJoinExpr: {
+      auto& j = *item.mutable_join_expr();
+      path.push_back(PathStep{&j, false});
+      if (j.has_larg()) from_item(*j.mutable_larg(), level, scope, path);
+      path.back().right = true;
+      if (j.has_rarg()) from_item(*j.mutable_rarg(), level, scope, path);
+      path.pop_back();
+      if (j.has_quals()) expr_node(*j.mutable_quals(), scope);
+      return;
+    }
+    case Node::kRangeSubselect:
+      statement(*item.mutable_range_subselect()->mutable_subquery(), scope, false, nullptr);
+      return;
+    case Node::kRangeTableSample: {
+      auto& sample = *item.mutable_range_table_sample();
+      if (sample.relation().has_range_var()) {
+        Resolved r = resolve(sample.relation().range_var(), scope);
+        if (filter_ && r.policy != nullptr && r.policy->strategy == Strategy::kSoft) {
+          level.refs.push_back(Ref{&item, &sample.relation().range_var(), r, path});
+        }
+      }
+      for (auto& a : *sample.mutable_args()) expr_node(a, scope);
+      if (sample.has_repeatable()) expr_node(*sample.mutable_repeatable(), scope);
+      return;
+    }
+    default:
+      expr_node(item, scope);
+      return;
+  }
+}
+
+void StatementRewriter::apply(Level& level, Node* where) {
+  for (auto& ref : level.refs) {
+    bool hidden = false;  // an aliased join on the path hides the table's name above it
+    bool hidden_from_outer = false;
+    pg_query::JoinExpr* outer = nullptr;
+    for (auto it = ref.path.rbegin(); it != ref.path.rend(); ++it) {
+      const auto& j = *it->join;
+      bool on_nullable_side = j.jointype() == pg_query::JOIN_FULL ||
+                              (j.jointype() == pg_query::JOIN_LEFT && it->right) ||
+                              (j.jointype() == pg_query::JOIN_RIGHT && !it->right);
+      if (outer == nullptr && on_nullable_side) {
+        outer = it->join;
+        hidden_from_outer = hidden;
+      }
+      if (j.has_alias()) hidden = true;
+    }
+    bool must_wrap = where == nullptr || hidden ||
+                     (outer != nullptr && (hidden_from_outer || outer->is_natural() ||
+                                           outer->using_clause_size() > 0));
+    if (must_wrap) {
+      wrap(ref);
+      continue;
+    }
+    auto quals = qualifiers(*ref.range_var);
+    quals.push_back(marker_name(*ref.range_var, ref));
+    tree::and_into(*where, tree::is_null(tree::column_ref(quals)));
+    if (outer != nullptr) tree::and_into(*outer->mutable_quals(), tree::is_null(tree::column_ref(quals)));
+    changed_ = true;
+  }
+}
+
+void StatementRewriter::wrap(Ref& ref) {
+  if (!ref.node->has_range_var()) {
+    fail("0A000", "tombstone: cannot filter deleted rows of " +
+                      ref.target.policy->table.to_sql() + " in this position (TABLESAMPLE)");
+    return;
+  }
+  // `(SELECT * FROM t WHERE col IS NULL) AS t`: same name, same columns (renames kept).
+  pg_query::RangeVar rv = ref.node->range_var();
+  pg_query::Alias alias;
+  if (rv.has_alias()) alias = rv.alias();
+  else alias.set_aliasname(rv.relname());
+  rv.clear_alias();
+  Node sub;
+  auto* s = sub.mutable_select_stmt();
+  s->set_limit_option(pg_query::LIMIT_OPTION_DEFAULT);
+  s->set_op(pg_query::SETOP_NONE);
+  *s->add_target_list() = tree::res_target("", tree::star_ref({}));
+  *s->add_from_clause()->mutable_range_var() = rv;
+  *s->mutable_where_clause() = tree::is_null(tree::column_ref({ref.target.policy->column}));
+  auto* rs = ref.node->mutable_range_subselect();
+  *rs->mutable_subquery() = std::move(sub);
+  *rs->mutable_alias() = std::move(alias);
+  changed_ = true;
+}
+
+void StatementRewriter::expr_node(Node& n, const Scope* scope) {
+  switch (n.node_case()) {
+    case Node::NODE_NOT_SET:
+    case Node::kString:
+    case Node::kInteger:
+    case Node::kFloat:
+    case Node::kBoolean:
+    case Node::kAConst:
+    case Node::kColumnRef:
+    case Node::kParamRef:
+    case Node::kAStar:
+    case Node::kRangeVar:  // a relation named outside FROM (FOR UPDATE OF, INTO): not a read
+      return;
+    case Node::kSelectStmt:
+    case Node::kInsertStmt:
+    case Node::kUpdateStmt:
+    case Node::kDeleteStmt:
+    case Node::kMergeStmt:
+      statement(n, scope, false, nullptr);
+      return;
+    case Node::kFuncCall:
+      func_call(n.func_call());
+      break;
+    case Node::kAIndirection: {
+      const auto& arg = n.a_indirection().arg();
+      if (!arg.has_column_ref() && !arg.has_param_ref()) risky_ = true;
+      break;
+    }
+    case Node::kMultiAssignRef:
+      risky_ = true;
+      break;
+    default:
+      break;
+  }
+  const auto* refl = n.GetReflection();
+  std::vector<const google::protobuf::FieldDescriptor*> fields;
+  refl->ListFields(n, &fields);
+  for (const auto* f : fields) {
+    if (f->type() == google::protobuf::FieldDescriptor::TYPE_MESSAGE) {
+      expr(*refl->MutableMessage(&n, f), scope);
+    }
+  }
+}
+
+void StatementRewriter::expr(google::protobuf::Message& m, const Scope* scope) {
+  const auto* desc = m.GetDescriptor();
+  if (desc == Node::descriptor()) {
+    expr_node(static_cast<Node&>(m), scope);
+    return;
+  }
+  if (desc == pg_query::SelectStmt::descriptor()) {
+    select(static_cast<pg_query::SelectStmt&>(m), scope, false);
+    return;
+  }
+  if (desc == pg_query::RangeVar::descriptor() || desc == pg_query::IntoClause::descriptor()) {
+    return;
+  }
+  const auto* refl = m.GetReflection();
+  std::vector<const google::protobuf::FieldDescriptor*> fields;
+  refl->ListFields(m, &fields);
+  for (const auto* f : fields) {
+    if (f->type() != google::protobuf::FieldDescriptor::TYPE_MESSAGE) continue;
+    if (f->is_repeated()) {
+      int size = refl->FieldSize(m, f);
+      for (int i = 0; i < size; ++i) expr(*refl->MutableRepeatedMessage(&m, f, i), scope);
+    } else {
+      expr(*refl->MutableMessage(&m, f), scope);
+    }
+  }
+}
+
+void StatementRewriter::func_call(const pg_query::FuncCall& f) {
+  const auto& name = f.funcname();
+  if (name.empty() || !name[name.size() - 1].has_string()) return;
+  if (lower(name[name.size() - 1].string().sval()) != "set_config") return;
+  if (name.size() == 2 && (!name[0].has_string() || lower(name[0].string().sval()) != "pg_catalog")) {
+    return;  // someone's own schema.set_config
+  }
+  if (f.args_size() != 3) return;
+  const auto& a0 = f.args(0);
+  if (!a0.has_a_const() || !a0.a_const().has_sval()) {
+    fail("0A000", "tombstone: set_config() with a non-constant setting name is not supported",
+         "Tombstone tracks search_path and tombstone.* settings; name the setting literally.");
+    return;
+  }
+  std::string setting = lower(a0.a_const().sval().sval());
+  if (!is_tracked_setting(setting)) return;
+  if (is_tracked_delete_setting(setting) && !session_.admin) {
+    fail("42501", "tombstone: permission denied to set " + setting, kAdminHint);
+    return;
+  }
+  std::optional<std::string> value;
+  const auto& a1 = f.args(1);
+  if (a1.has_a_const() && a1.a_const().has_sval()) {
+    value = a1.a_const().sval().sval();
+  } else if (a1.has_a_const() && a1.a_const().isnull()) {
+    value = std::string();
+  } else if (setting.rfind("tombstone.", 0) == 0 && !is_tracked_delete_setting(setting)) {
+    return;  // tombstone.actor / tombstone.reason are read by the server itself
+  } else {
+    fail("0A000", "tombstone: set_config('" + setting + "', ...) with a non-constant value is not supported");
+    return;
+  }
+  bool local = false;
+  const auto& a2 = f.args(2);
+  if (a2.has_a_const()) {
+    if (a2.a_const().has_boolval()) local = a2.a_const().boolval().boolval();
+    else if (a2.a_const().has_sval()) local = lower(a2.a_const().sval().sval()) == "true" || lower(a2.a_const().sval().sval()) == "t";
+  } else if (a2.has_type_cast() && a2.type_cast().arg().has_a_const()) {
+    const auto& c = a2.type_cast().arg().a_const();
+    if (c.has_sval()) local = lower(c.sval().sval()) == "true" || lower(c.sval().sval()) == "t";
+  }
+  if (is_tracked_delete_setting(setting)) {
+    if (auto err = validate_setting(setting, *value)) {
+      fail("22023", *err);
+      return;
+    }
+  }
+  settings_.push_back(SettingChange{setting, value, local, false});
+}
+
+void StatementRewriter::variable_set(const pg_query::VariableSetStmt& s, bool in_alter) {
+  std::string name = lower(s.name());
+  if (s.kind() == pg_query::VAR_RESET_ALL) {
+    if (!in_alter) settings_.push_back(SettingChange{"", std::nullopt, false, true});
+    return;
+  }
+  if (!is_tracked_setting(name)) return;
+  bool resetting = s.kind() == pg_query::VAR_RESET || s.kind() == pg_query::VAR_SET_DEFAULT;
+  if (is_tracked_delete_setting(name) && !session_.admin && !resetting) {
+    fail("42501", "tombstone: permission denied to set " + name, kAdminHint);
+    return;
+  }
+  if (in_alter) return;  // affects future sessions only (read at their start)
+  if (resetting) {
+    settings_.push_back(SettingChange{name, std::nullopt, s.is_local(), false});
+    return;
+  }
+  if (s.kind() != pg_query::VAR_SET_VALUE) {
+    fail("0A000", "tombstone: SET " + name + " FROM CURRENT is not supported");
+    return;
+  }
+  std::string value = setting_value(name, s.args());
+  if (auto err = validate_setting(name, value)) {
+    fail("22023", *err);
+    return;
+  }
+  settings_.push_back(SettingChange{name, value, s.is_local(), false});
+}
+
+void StatementRewriter::insert(pg_query::InsertStmt& s, const Scope* outer, bool top) {
+  Scope scope{outer, {}};
+  if (s.has_with_clause()) with_clause(*s.mutable_with_clause(), scope, top);
+  Resolved target = resolve(s.relation(), nullptr);
+  if (s.has_select_stmt()) statement(*s.mutable_select_stmt(), &scope, false, nullptr);
+  if (s.has_on_conflict_clause()) {
+    auto& oc = *s.mutable_on_conflict_clause();
+    for (auto& t : *oc.mutable_target_list()) expr_node(t, &scope);
+    if (oc.has_where_clause()) expr_node(*oc.mutable_where_clause(), &scope);
+    // The unique index of a soft table is partial (live rows only): inference must name its
+    // predicate or PostgreSQL finds no arbiter index.
+    if (target.policy != nullptr && target.policy->strategy == Strategy::kSoft &&
+        oc.has_infer() && oc.infer().index_elems_size() > 0) {
+      tree::and_into(*oc.mutable_infer()->mutable_where_clause(),
+                     tree::is_null(tree::column_ref({target.policy->column})));
+      changed_ = true;
+    }
+  }
+  for (auto& r : *s.mutable_returning_list()) expr_node(r, &scope);
+}
+
+void StatementRewriter::update(pg_query::UpdateStmt& s, const Scope* outer, bool top) {
+  Scope scope{outer, {}};
+  if (s.has_with_clause()) with_clause(*s.mutable_with_clause(), scope, top);
+  Resolved target = resolve(s.relation(), nullptr);
+  Level level;
+  std::vector<PathStep> path;
+  for (auto& item : *s.mutable_from_clause()) from_item(item, level, &scope, path);
+  for (auto& t : *s.mutable_target_list()) expr_node(t, &scope);
+  if (s.has_where_clause()) expr_node(*s.mutable_where_clause(), &scope);
+  for (auto& r : *s.mutable_returning_list()) expr_node(r, &scope);
+  bool current_of = s.where_clause().has_current_of_expr();
+  apply(level, s.mutable_where_clause());
+  if (filter_ && !current_of && target.policy != nullptr &&
+      target.policy->strategy == Strategy::kSoft) {
+    auto quals = qualifiers(s.relation());
+    quals.push_back(target.policy->column);
+    tree::and_into(*s.mutable_where_clause(), tree::is_null(tree::column_ref(quals)));
+    changed_ = true;
+  }
+}
+
+std::vector<Node> StatementRewriter::soft_set_targets(const TablePolicy& policy) {
+  std::vector<Node> out;
+  out.push_back(tree::res_target(policy.column, tree::now_expr()));
+  if (policy.deleted_by) out.push_back(tree::res_target(*policy.deleted_by, tree::actor_expr()));
+  if (policy.reason) out.push_back(tree::res_target(*policy.reason, tree::reason_expr()));
+  return out;
+}
+
+void StatementRewriter::delete_(Node& node, const Scope* outer, bool top,
+                                std::vector<Node>* hoist) {
+  auto& d = *node.mutable_delete_stmt();
+  Scope scope{outer, {}};
+  if (d.has_with_clause()) with_clause(*d.mutable_with_clause(), scope, top);
+  Resolved target = resolve(d.relation(), nullptr);
+  Level level;
+  std::vector<PathStep> path;
+  for (auto& item : *d.mutable_using_clause()) from_item(item, level, &scope, path);
+  if (d.has_where_clause()) expr_node(*d.mutable_where_clause(), &scope);
+  for (auto& r : *d.mutable_returning_list()) expr_node(r, &scope);
+  apply(level, d.mutable_where_clause());
+  if (target.policy == nullptr || deleting_hard()) return;
+  switch (target.policy->strategy) {
+    case Strategy::kSoft:
+      soft_delete(node, target, top);
+      break;
+    case Strategy::kArchive:
+      moving_delete(node, target, top, hoist);
+      break;
+    case Strategy::kHard:
+      if (target.policy->audit) moving_delete(node, target, top, hoist);
+      break;
+  }
+}
+
+bool StatementRewriter::expand_returning(const RepeatedPtrField<Node>& in, const Resolved& target,
+                                         const std::vector<std::string>& quals,
+                                         const RepeatedPtrField<Node>& using_items,
+                                         bool null_managed, std::vector<Node>& out) {
+  const TablePolicy& policy = *target.policy;
+  std::vector<std::pair<std::string, pg_query::TypeName>> managed;
+  if (null_managed) {
+    std::vector<std::string> names{policy.column};
+    if (policy.deleted_by) names.push_back(*policy.deleted_by);
+    if (policy.reason) names.push_back(*policy.reason);
+    for (const auto& n : names) {
+      const Column* c = target.relation->find_column(n);
+      if (c == nullptr) continue;  // the server reports the missing column on SET
+      auto type = tree::type_name_for(c->type);
+      if (!type) {
+        fail("XX000", "tombstone: cannot build NULL of type " + c->type);
+        return false;
+      }
+      managed.emplace_back(n, *type);
+    }
+  }
+  auto target_columns = [&](std::vector<Node>& dst) {
+    for (const auto& c : target.relation->columns) {
+      auto it = std::find_if(managed.begin(), managed.end(),
+                             [&](const auto& m) { return m.first == c.name; });
+      if (it != managed.end()) {
+        dst.push_back(tree::res_target(c.name, tree::null_of_type(it->second)));
+      } else {
+        auto f = quals;
+        f.push_back(c.name);
+        dst.push_back(tree::res_target("", tree::column_ref(f)));
+      }
+    }
+  };
+  for (const auto& item : in) {
+    if (!item.has_res_target()) continue;
+    const auto& rt = item.res_target();
+    if (is_star(rt.val())) {
+      auto prefix = ref_prefix(rt.val().column_ref());
+      if (prefix.empty()) {
+        target_columns(out);
+        for (const auto& u : using_items) {
+          if (!star_items(u, out)) {
+            fail("0A000", "tombstone: RETURNING * over this USING list cannot be rewritten; "
+                          "list the columns");
+            return false;
+          }
+        }
+      } else if (same_ref(prefix, quals)) {
+        target_columns(out);
+      } else {
+        out.push_back(item);
+      }
+      continue;
+    }
+    Node copy = item;
+    auto& crt = *copy.mutable_res_target();
+    if (!managed.empty()) {
+      if (crt.name().empty() && crt.val().has_column_ref()) {
+        std::string name = tree::figure_colname(crt.val());
+        null_managed_columns(*crt.mutable_val(), quals, managed);
+        if (!crt.val().has_column_ref()) crt.set_name(name);
+      } else {
+        null_managed_columns(*crt.mutable_val(), quals, managed);
+      }
+    }
+    out.push_back(std::move(copy));
+  }
+  return true;
+}
+
+void StatementRewriter::soft_delete(Node& node, const Resolved& target, bool top) {
+  pg_query::DeleteStmt d = std::move(*node.mutable_delete_stmt());
+  const TablePolicy& policy = *target.policy;
+  auto quals = qualifiers(d.relation());
+  std::vector<Node> returning;
+  if (!expand_returning(d.returning_list(), target, quals, d.using_clause(), true, returning)) {
+    return;
+  }
+  pg_query::UpdateStmt u;
+  *u.mutable_relation() = d.relation();
+  for (auto& t : soft_set_targets(policy)) *u.add_target_list() = std::move(t);
+  for (auto& item : *d.mutable_using_clause()) *u.add_from_clause() = std::move(item);
+  bool current_of = d.where_clause().has_current_of_expr();
+  Node where = std::move(*d.mutable_where_clause());
+  if (!current_of) {
+    // Already-deleted rows are left alone: their deleted_at (the batch key) must not move.
+    auto f = quals;
+    f.push_back(policy.column);
+    tree::and_into(where, tree::is_null(tree::column_ref(f)));
+  }
+  *u.mutable_where_clause() = std::move(where);
+  for (auto& r : returning) *u.add_returning_list() = std::move(r);
+  if (d.has_with_clause()) *u.mutable_with_clause() = std::move(*d.mutable_with_clause());
+  *node.mutable_update_stmt() = std::move(u);
+  if (top) fixup_ = TagFixup::kDelete;
+  changed_ = true;
+}
+
+void StatementRewriter::moving_delete(Node& node, const Resolved& target, bool top,
+                                      std::vector<Node>* hoist) {
+  const TablePolicy& policy = *target.policy;
+  bool archive = policy.strategy == Strategy::kArchive;
+  if (!top && hoist == nullptr) {
+    fail("0A000", "tombstone: DELETE on " + policy.table.to_sql() +
+                      " must be the statement itself or in its top-level WITH");
+    return;
+  }
+  pg_query::DeleteStmt d = std::move(*node.mutable_delete_stmt());
+  auto quals = qualifiers(d.relation());
+  std::vector<Node> returning;
+  if (!expand_returning(d.returning_list(), target, quals, d.using_clause(), false, returning)) {
+    return;
+  }
+  for (const auto& r : returning) {
+    if (is_star(r.res_target().val())) {
+      fail("0A000", "tombstone: RETURNING of other tables' * in a DELETE on " +
+                        policy.table.to_sql() + " cannot be rewritten; list the columns");
+      return;
+    }
+  }
+  // The DELETE returns what the mover needs (all columns for archive, the key for audit) plus
+  // the client's RETURNING items under private names.
+  d.clear_returning_list();
+  std::vector<std::string> key_columns;
+  if (archive) {
+    for (const auto& c : target.relation->columns) {
+      auto f = quals;
+      f.push_back(c.name);
+      *d.add_returning_list() = tree::res_target("", tree::column_ref(f));
+    }
+  } else {
+    std::vector<Node> args;
+    for (const auto& c : target.relation->columns) {
+      if (!c.primary_key) continue;
+      auto f = quals;
+      f.push_back(c.name);
+      args.push_back(tree::string_const(c.name));
+      args.push_back(tree::column_ref(f));
+    }
+    Node key;
+    if (args.empty()) {
+      auto jsonb = tree::type_name_for("jsonb");
+      key = tree::null_of_type(*jsonb);
+    } else {
+      key = tree::func_call({"jsonb_build_object"}, std::move(args));
+    }
+    *d.add_returning_list() = tree::res_target(kKeyColumn, std::move(key));
+  }
+  std::vector<std::string> out_names;
+  for (std::size_t i = 0; i < returning.size(); ++i) {
+    const auto& rt = returning[i].res_target();
+    out_names.push_back(rt.name().empty() ? tree::figure_colname(rt.val()) : rt.name());
+    *d.add_returning_list() =
+        tree::res_target(kReturnPrefix + std::to_string(i + 1), rt.val());
+  }
+  std::vector<Node> hoisted;
+  bool recursive = false;
+  if (d.has_with_clause()) {
+    recursive = d.with_clause().recursive();
+    for (auto& c : *d.mutable_with_clause()->mutable_ctes()) hoisted.push_back(std::move(c));
+    d.clear_with_clause();
+  }
+  std::string deleted = unique_cte_name(kDeletedCte);
+  Node delete_node;
+  *delete_node.mutable_delete_stmt() = std::move(d);
+  hoisted.push_back(tree::common_table_expr(deleted, std::move(delete_node)));
+
+  // INSERT INTO <archive> (cols..., archived_at, archived_by) SELECT cols..., now(), actor
+  // or INSERT INTO tombstone.deletion_log (table_name, row_key, actor, reason, deleted_at) ...
+  Node insert_node;
+  auto* ins = insert_node.mutable_insert_stmt();
+  auto* sel = ins->mutable_select_stmt()->mutable_select_stmt();
+  sel->set_limit_option(pg_query::LIMIT_OPTION_DEFAULT);
+  sel->set_op(pg_query::SETOP_NONE);
+  ins->set_override(pg_query::OVERRIDING_NOT_SET);
+  if (archive) {
+    *ins->mutable_relation() =
+        tree::range_var(policy.archive.schema, policy.archive.name).range_var();
+    for (const auto& c : target.relation->columns) {
+      *ins->add_cols() = tree::res_target(c.name, Node());
+      *sel->add_target_list() = tree::res_target("", tree::column_ref({c.name}));
+    }
+    *ins->add_cols() = tree::res_target("archived_at", Node());
+    *ins->add_cols() = tree::res_target("archived_by", Node());
+    *sel->add_target_list() = tree::res_target("", tree::now_expr());
+    *sel->add_target_list() = tree::res_target("", tree::actor_expr());
+  } else {
+    *ins->mutable_relation() = tree::range_var("tombstone", "deletion_log").range_var();
+    for (const char* c : {"table_name", "row_key", "actor", "reason", "deleted_at"}) {
+      *ins->add_cols() = tree::res_target(c, Node());
+    }
+    *sel->add_target_list() = tree::res_target("", tree::string_const(policy.table.to_sql()));
+    *sel->add_target_list() = tree::res_target("", tree::column_ref({kKeyColumn}));
+    *sel->add_target_list() = tree::res_target("", tree::actor_expr());
+    *sel->add_target_list() = tree::res_target("", tree::reason_expr());
+    *sel->add_target_list() = tree::res_target("", tree::now_expr());
+  }
+  *sel->add_from_clause() = tree::range_var("", deleted);
+  for (auto& c : *ins->mutable_cols()) c.mutable_res_target()->clear_val();
+
+  Node result;
+  if (returning.empty()) {
+    result = std::move(insert_node);
+  } else {
+    hoisted.push_back(tree::common_table_expr(unique_cte_name(kMovedCte), std::move(insert_node)));
+    auto* final_select = result.mutable_select_stmt();
+    final_select->set_limit_option(pg_query::LIMIT_OPTION_DEFAULT);
+    final_select->set_op(pg_query::SETOP_NONE);
+    for (std::size_t i = 0; i < out_names.size(); ++i) {
+      *final_select->add_target_list() = tree::res_target(
+          out_names[i], tree::column_ref({kReturnPrefix + std::to_string(i + 1)}));
+    }
+    *final_select->add_from_clause() = tree::range_var("", deleted);
+  }
+  if (top) {
+    pg_query::WithClause with;
+    with.set_recursive(recursive);
+    for (auto& h : hoisted) *with.add_ctes() = std::move(h);
+    if (result.has_insert_stmt()) *result.mutable_insert_stmt()->mutable_with_clause() = std::move(with);
+    else *result.mutable_select_stmt()->mutable_with_clause() = std::move(with);
+    fixup_ = TagFixup::kDelete;
+  } else {
+    for (auto& h : hoisted) hoist->push_back(std::move(h));
+  }
+  node = std::move(result);
+  changed_ = true;
+}
+
+void StatementRewriter::merge(pg_query::MergeStmt& s, const Scope* outer, bool top) {
+  Scope scope{outer, {}};
+  if (s.has_with_clause()) with_clause(*s.mutable_with_clause(), scope, top);
+  Resolved target = resolve(s.relation(), nullptr);
+  Level level;
+  std::vector<PathStep> path;
+  if (s.has_source_relation()) from_item(*s.mutable_source_relation(), level, &scope, path);
+  if (s.has_join_condition()) expr_node(*s.mutable_join_condition(), &scope);
+  for (auto& w : *s.mutable_merge_when_clauses()) expr_node(w, &scope);
+  // MERGE has no WHERE: a condition in ON would turn deleted source rows into NOT MATCHED ones,
+  // so soft source tables are wrapped in a filtering subquery.
+  apply(level, nullptr);
+  if (target.policy == nullptr) return;
+  const TablePolicy& policy = *target.policy;
+  auto quals = qualifiers(s.relation());
+  quals.push_back(policy.column);
+  if (policy.strategy == Strategy::kSoft && filter_) {
+    tree::and_into(*s.mutable_join_condition(), tree::is_null(tree::column_ref(quals)));
+    changed_ = true;
+  }
+  if (deleting_hard()) return;
+  for (auto& w : *s.mutable_merge_when_clauses()) {
+    auto& clause = *w.mutable_merge_when_clause();
+    if (clause.command_type() != pg_query::CMD_DELETE) continue;
+    if (policy.strategy == Strategy::kArchive ||
+        (policy.strategy == Strategy::kHard && policy.audit)) {
+      fail("0A000", "tombstone: MERGE ... THEN DELETE on " + policy.table.to_sql() +
+                        " (strategy " + (policy.strategy == Strategy::kArchive ? "archive" : "hard with audit") +
+                        ") is not supported; use DELETE");
+      return;
+    }
+    if (policy.strategy != Strategy::kSoft) continue;
+    clause.set_command_type(pg_query::CMD_UPDATE);
+    for (auto& t : soft_set_targets(policy)) *clause.add_target_list() = std::move(t);
+    if (!filter_) tree::and_into(*clause.mutable_condition(), tree::is_null(tree::column_ref(quals)));
+    changed_ = true;
+  }
+}
+
+void StatementRewriter::copy(pg_query::CopyStmt& s) {
+  if (s.has_query()) {
+    statement(*s.mutable_query(), nullptr, true, nullptr);
+    return;
+  }
+  if (s.is_from() || !s.has_relation() || !filter_) return;
+  Resolved target = resolve(s.relation(), nullptr);
+  if (target.policy == nullptr || target.policy->strategy != Strategy::kSoft) return;
+  // COPY t TO copies t alone (not its children): ONLY keeps that.
+  Node query;
+  auto* sel = query.mutable_select_stmt();
+  sel->set_limit_option(pg_query::LIMIT_OPTION_DEFAULT);
+  sel->set_op(pg_query::SETOP_NONE);
+  if (s.attlist_size() == 0) {
+    *sel->add_target_list() = tree::res_target("", tree::star_ref({}));
+  } else {
+    for (const auto& a : s.attlist()) {
+      if (a.has_string()) {
+        *sel->add_target_list() = tree::res_target("", tree::column_ref({a.string().sval()}));
+      }
+    }
+  }
+  pg_query::RangeVar rv = s.relation();
+  rv.set_inh(false);
+  *sel->add_from_clause()->mutable_range_var() = std::move(rv);
+  *sel->mutable_where_clause() = tree::is_null(tree::column_ref({target.policy->column}));
+  s.clear_relation();
+  s.clear_attlist();
+  *s.mutable_query() = std::move(query);
+  changed_ = true;
+}
+
+void StatementRewriter::truncate(Node& node) {
+  const auto& t = node.truncate_stmt();
+  std::vector<std::pair<pg_query::RangeVar, Resolved>> managed;
+  bool unmanaged = false;
+  for (const auto& r : t.relations()) {
+    if (!r.has_range_var()) continue;
+    Resolved res = resolve(r.range_var(), nullptr);
+    if (res.policy != nullptr) managed.emplace_back(r.range_var(), res);
+    else unmanaged = true;
+  }
+  if (managed.empty() || deleting_hard()) return;
+  bool all_plain_hard = std::all_of(managed.begin(), managed.end(), [](const auto& m) {
+    return m.second.policy->strategy == Strategy::kHard && !m.second.policy->audit;
+  });
+  if (all_plain_hard) return;
+  std::string name = managed.front().second.policy->table.to_sql();
+  if (unmanaged) {
+    fail("0A000", "tombstone: TRUNCATE mixing managed table " + name +
+                      " with unmanaged tables is not supported; truncate them separately");
+    return;
+  }
+  if (t.behavior() == pg_query::DROP_CASCADE) {
+    fail("0A000", "tombstone: TRUNCATE ... CASCADE of managed table " + name + " is not supported",
+         "Delete the referencing rows explicitly so each table follows its strategy.");
+    return;
+  }
+  if (t.restart_seqs()) {
+    fail("0A000", "tombstone: TRUNCATE ... RESTART IDENTITY of managed table " + name +
+                      " is not supported: its rows are kept");
+    return;
+  }
+  // Each table follows its strategy, expressed as the DELETE Tombstone would rewrite.
+  std::vector<Node> pieces;
+  for (auto& [rv, res] : managed) {
+    Node del;
+    auto* d = del.mutable_delete_stmt();
+    *d->mutable_relation() = rv;
+    d->mutable_relation()->clear_alias();
+    if (res.policy->strategy == Strategy::kSoft) {
+      soft_delete(del, res, false);
+    } else if (res.policy->strategy == Strategy::kArchive || res.policy->audit) {
+      std::vector<Node> hoisted;
+      moving_delete(del, res, false, &hoisted);
+      for (auto& h : hoisted) pieces.push_back(std::move(h));
+      pieces.push_back(tree::common_table_expr(unique_cte_name("_tombstone_truncated"), std::move(del)));
+      continue;
+    }
+    pieces.push_back(std::move(del));
+  }
+  if (error_) return;
+  Node result;
+  if (pieces.size() == 1 && !pieces[0].has_common_table_expr()) {
+    result = std::move(pieces[0]);
+  } else {
+    auto* sel = result.mutable_select_stmt();
+    sel->set_limit_option(pg_query::LIMIT_OPTION_DEFAULT);
+    sel->set_op(pg_query::SETOP_NONE);
+    auto* with = sel->mutable_with_clause();
+    for (auto& p : pieces) {
+      if (p.has_common_table_expr()) *with->add_ctes() = std::move(p);
+      else *with->add_ctes() = tree::common_table_expr(unique_cte_name("_tombstone_truncated"), std::move(p));
+    }
+  }
+  node = std::move(result);
+  fixup_ = TagFixup::kTruncate;
+  changed_ = true;
+}
+
+}  // namespace tombstone::parser

@@ -1,0 +1,899 @@
+#include "proxy/session/session.h"
+
+#include <algorithm>
+#include <cstring>
+#include <limits>
+#include <utility>
+#include <variant>
+
+#include <spdlog/spdlog.h>
+
+#include "proxy/wire/messages.h"
+
+namespace tombstone::session {
+namespace {
+
+// Buffers that grew past this for one big message are released afterwards, so that an idle
+// session stays small (DESIGN §8: ≤ 64 KiB per idle client+server pair).
+constexpr std::size_t kKeepBufferBytes = 16 * 1024;
+// Bind's portal and statement names are NAMEDATALEN-bounded; a prefix this long without both
+// terminators is not a Bind PostgreSQL would accept, so peeking stops there.
+constexpr std::size_t kMaxPeekBytes = 4096;
+
+constexpr char kTerminate[] = {'X', 0, 0, 0, 4};
+
+void append_u32(std::string& out, std::uint32_t v) {
+  out.push_back(static_cast<char>(v >> 24));
+  out.push_back(static_cast<char>(v >> 16));
+  out.push_back(static_cast<char>(v >> 8));
+  out.push_back(static_cast<char>(v));
+}
+
+void patch_u32(std::string& out, std::size_t at, std::uint32_t v) {
+  out[at] = static_cast<char>(v >> 24);
+  out[at + 1] = static_cast<char>(v >> 16);
+  out[at + 2] = static_cast<char>(v >> 8);
+  out[at + 3] = static_cast<char>(v);
+}
+
+// A NUL-terminated string at body[pos]; advances pos past the terminator.
+std::optional<std::string_view> read_cstring(std::string_view body, std::size_t& pos) {
+  const auto end = body.find('\0', pos);
+  if (end == std::string_view::npos) return std::nullopt;
+  std::string_view s = body.substr(pos, end - pos);
+  pos = end + 1;
+  return s;
+}
+
+// The body of a message that is one String (Query, CommandComplete) without its terminator.
+std::optional<std::string_view> single_string(std::string_view body) {
+  if (body.empty() || body.back() != '\0') return std::nullopt;
+  body.remove_suffix(1);
+  if (body.find('\0') != std::string_view::npos) return std::nullopt;
+  return body;
+}
+
+void release_if_big(std::string& s) {
+  if (s.capacity() > kKeepBufferBytes) {
+    std::string().swap(s);
+  } else {
+    s.clear();
+  }
+}
+
+// "UPDATE 3" / "INSERT 0 3" / "SELECT 3" -> "DELETE 3" (the row count is the last word).
+std::string delete_tag(std::string_view tag) {
+  const auto space = tag.rfind(' ');
+  std::string out = "DELETE ";
+  out += space == std::string_view::npos ? std::string_view("0") : tag.substr(space + 1);
+  return out;
+}
+
+std::string_view row_count(std::string_view tag) {
+  const auto space = tag.rfind(' ');
+  return space == std::string_view::npos ? std::string_view{} : tag.substr(space + 1);
+}
+
+std::string quote_literal(std::string_view s) {
+  // E'' works whatever standard_conforming_strings is: escape both quote and backslash.
+  std::string out = "E'";
+  for (char c : s) {
+    if (c == '\'' || c == '\\') out += c;
+    out += c;
+  }
+  out += '\'';
+  return out;
+}
+
+}  // namespace
+
+std::string admin_query(const std::vector<std::string>& roles) {
+  // Only roles that exist are considered (via pg_roles), so a role missing from this database
+  // cluster makes nobody admin instead of raising an error.
+  std::string sql =
+      "SELECT coalesce(bool_or(pg_catalog.pg_has_role(session_user, r.oid, 'MEMBER')), false) "
+      "FROM pg_catalog.pg_roles r WHERE r.rolname IN (";
+  for (std::size_t i = 0; i < roles.size(); ++i) {
+    if (i > 0) sql += ", ";
+    sql += quote_literal(roles[i]);
+  }
+  sql += ")";
+  return sql;
+}
+
+// A growable ring of Slots: steady-state push/pop never allocates.
+class Session::SlotQueue {
+ public:
+  bool empty() const { return size_ == 0; }
+  std::size_t size() const { return size_; }
+  Slot& front() { return ring_[head_]; }
+  void push(Slot slot) {
+    if (size_ == ring_.size()) grow();
+    ring_[(head_ + size_) & (ring_.size() - 1)] = std::move(slot);
+    ++size_;
+  }
+  Slot pop() {
+    Slot out = std::move(ring_[head_]);
+    head_ = (head_ + 1) & (ring_.size() - 1);
+    --size_;
+    return out;
+  }
+  // ErrorResponse: the server skips the rest of the batch, so its statements get no responses.
+  void drop_until_sync() {
+    while (!empty() && !front().sync_point) pop();
+  }
+  // ReadyForQuery: the batch is over.
+  void pop_through_sync() {
+    while (!empty()) {
+      if (pop().sync_point) return;
+    }
+  }
+
+ private:
+  void grow() {
+    std::vector<Slot> bigger(ring_.empty() ? 8 : ring_.size() * 2);
+    for (std::size_t i = 0; i < size_; ++i) bigger[i] = std::move(ring_[(head_ + i) & (ring_.size() - 1)]);
+    ring_ = std::move(bigger);
+    head_ = 0;
+  }
+  std::vector<Slot> ring_;
+  std::size_t head_ = 0;
+  std::size_t size_ = 0;
+};
+
+Session::Session(Environment& env)
+    : env_(env), config_(env.config()), queue_(std::make_unique<SlotQueue>()) {
+  client_.startup = true;
+}
+
+Session::~Session() = default;
+
+Next Session::from_client(std::string_view bytes, Outputs out) { return run(true, bytes, out); }
+Next Session::from_server(std::string_view bytes, Outputs out) { return run(false, bytes, out); }
+
+void Session::client_tls_established() {
+  client_tls_ = true;
+  startup_.client_tls = true;
+}
+
+Next Session::upstream_failed(ProxyError error, std::string_view detail, Outputs out) {
+  phase_ = Phase::kStartup;  // nothing was sent to the server: no Terminate
+  return close_with(error, detail, out);
+}
+
+Next Session::drain(Outputs out) {
+  draining_ = true;
+  if (phase_ == Phase::kClosed) return Next::kClose;
+  if (phase_ == Phase::kStartup || idle()) {
+    return close_with(ProxyError::kShuttingDown, "", out);
+  }
+  return Next::kContinue;
+}
+
+bool Session::idle() const {
+  return phase_ == Phase::kReady && !hidden_.active && queue_->empty() && tx_status_ == 'I' &&
+         client_.state == Framer::State::kHeader && client_.header_len == 0;
+}
+
+Next Session::close_with(ProxyError error, std::string_view detail, Outputs out) {
+  append_error(error, detail, out.to_client);
+  if (phase_ == Phase::kAuthenticating || phase_ == Phase::kReady) {
+    out.to_server.append(kTerminate, sizeof kTerminate);
+  }
+  close_reason_ = error_text(error, detail).message;
+  phase_ = Phase::kClosed;
+  return Next::kClose;
+}
+
+// ---------------------------------------------------------------------------------------------
+// Framing, both directions.
+
+Next Session::run(bool from_client, std::string_view data, Outputs out) {
+  Framer& f = from_client ? client_ : server_;
+  std::string& stream_out = from_client ? out.to_server : out.to_client;
+  Next next = Next::kContinue;
+
+  auto complete_buffered = [&]() -> Next {
+    f.state = Framer::State::kHeader;
+    Next r;
+    if (f.startup) {
+      r = handle_startup_packet(f.body, data, out);
+    } else if (from_client) {
+      r = handle_client(f.header[0], f.body, out);
+    } else {
+      r = hidden_.active ? handle_hidden_response(f.header[0], f.body, out)
+                         : handle_server(f.header[0], f.body, out);
+    }
+    release_if_big(f.body);
+    return r;
+  };
+
+  while (!data.empty()) {
+    if (phase_ == Phase::kClosed) return Next::kClose;
+    switch (f.state) {
+      case Framer::State::kStreaming: {
+        const std::size_t n = std::min<std::size_t>(f.remaining, data.size());
+        stream_out.append(data.data(), n);
+        if (f.peeking) {
+          f.body.append(data.data(), n);
+          if (peek_bind(f.body, f.remaining == n) || f.body.size() >= kMaxPeekBytes) {
+            f.peeking = false;
+            release_if_big(f.body);
+          }
+        }
+        data.remove_prefix(n);
+        f.remaining -= static_cast<std::uint32_t>(n);
+        if (f.remaining == 0) f.state = Framer::State::kHeader;
+        break;
+      }
+      case Framer::State::kBuffering: {
+        const std::size_t n = std::min<std::size_t>(f.remaining, data.size());
+        f.body.append(data.data(), n);
+        data.remove_prefix(n);
+        f.remaining -= static_cast<std::uint32_t>(n);
+        if (f.remaining == 0) {
+          const Next r = complete_buffered();
+          if (r == Next::kClose || r == Next::kStartClientTls || r == Next::kForwardCancel) {
+            return r;
+          }
+          if (r != Next::kContinue) next = r;
+        }
+        break;
+      }
+      case Framer::State::kHeader: {
+        const std::size_t header_size = f.startup ? wire::kStartupHeaderSize : wire::kHeaderSize;
+        const std::size_t n = std::min<std::size_t>(header_size - f.header_len, data.size());
+        std::memcpy(f.header + f.header_len, data.data(), n);
+        f.header_len = static_cast<std::uint8_t>(f.header_len + n);
+        data.remove_prefix(n);
+        if (f.header_len < header_size) break;
+        f.header_len = 0;
+
+        if (f.startup) {
+          const auto length = wire::parse_startup_length(std::string_view(f.header, 4),
+                                                         wire::kMaxStartupPacketSize);
+          if (!length) {
+            return close_with(ProxyError::kProtocolViolation, wire::describe(length.error()),
+                              out);
+          }
+          f.body.clear();
+          f.remaining = *length - 4;
+          f.state = Framer::State::kBuffering;
+          break;  // a startup packet always has a body (its code)
+        }
+
+        const auto header = wire::parse_header(std::string_view(f.header, 5),
+                                               std::numeric_limits<std::int32_t>::max());
+        if (!header) {
+          return close_with(from_client ? ProxyError::kProtocolViolation
+                                        : ProxyError::kUpstreamProtocol,
+                            wire::describe(header.error()), out);
+        }
+        const Decision decision =
+            from_client ? decide_client(header->type) : decide_server(header->type);
+        f.remaining = static_cast<std::uint32_t>(header->body_size());
+        if (decision == Decision::kBuffer) {
+          const std::size_t max = config_->limits.max_message_size;
+          if (header->body_size() > max) {
+            const std::string detail =
+                std::string(wire::message_name(from_client ? wire::Side::kFrontend
+                                                           : wire::Side::kBackend,
+                                               header->type)) +
+                " of " + std::to_string(header->length + 1) +
+                " bytes exceeds limits.max_message_size (" + std::to_string(max) + " bytes)";
+            return close_with(from_client ? ProxyError::kMessageTooLarge
+                                          : ProxyError::kUpstreamProtocol,
+                              detail, out);
+          }
+          f.body.clear();
+          f.state = Framer::State::kBuffering;
+          if (f.remaining == 0) {
+            const Next r = complete_buffered();
+            if (r == Next::kClose || r == Next::kStartClientTls || r == Next::kForwardCancel) {
+              return r;
+            }
+            if (r != Next::kContinue) next = r;
+          }
+        } else {
+          stream_out.append(f.header, 5);
+          f.peeking = decision == Decision::kPeek;
+          f.body.clear();
+          if (f.peeking && f.remaining == 0) {
+            peek_bind({}, true);
+            f.peeking = false;
+          }
+          f.state = f.remaining == 0 ? Framer::State::kHeader : Framer::State::kStreaming;
+        }
+        break;
+      }
+    }
+  }
+  if (phase_ == Phase::kClosed) return Next::kClose;
+  return next;
+}
+
+Session::Decision Session::decide_client(char type) {
+  switch (type) {
+    case 'Q':  // Query: rewritten
+    case 'P':  // Parse: rewritten
+    case 'E':  // Execute: its response gets the statement's fix-up
+    case 'C':  // Close: forgets a statement/portal
+      return Decision::kBuffer;
+    case 'B':  // Bind: maps portal -> statement; parameters may be huge
+      return phase_ == Phase::kReady ? Decision::kPeek : Decision::kStream;
+    case 'S':  // Sync: ReadyForQuery ends the batch
+    case 'F':  // FunctionCall: answered by FunctionCallResponse + ReadyForQuery
+      if (phase_ == Phase::kReady) queue_->push(Slot{.sync_point = true});
+      return Decision::kStream;
+    default:  // CopyData/CopyDone/CopyFail, Describe, Flush, Terminate, password messages
+      return Decision::kStream;
+  }
+}
+
+Session::Decision Session::decide_server(char type) {
+  if (hidden_.active) return Decision::kBuffer;  // consumed, never forwarded as is
+  switch (type) {
+    case 'R':  // Authentication: SASL mechanism list
+    case 'Z':  // ReadyForQuery
+    case 'C':  // CommandComplete: tag fix-ups
+    case 'E':  // ErrorResponse: drops pending fix-ups
+    case 'I':  // EmptyQueryResponse: consumes a slot
+    case 's':  // PortalSuspended: consumes a slot
+    case 'S':  // ParameterStatus: standard_conforming_strings
+      return Decision::kBuffer;
+    default:  // DataRow, RowDescription, CopyData, notices, ...: streamed
+      return Decision::kStream;
+  }
+}
+
+void Session::forward_raw(char type, std::string_view body, std::string& out) {
+  out.push_back(type);
+  append_u32(out, static_cast<std::uint32_t>(body.size() + 4));
+  out.append(body);
+}
+
+// ---------------------------------------------------------------------------------------------
+// Startup.
+
+Next Session::handle_startup_packet(std::string_view packet, std::string_view rest,
+                                    Outputs out) {
+  auto message = wire::decode_startup(packet);
+  if (!message) {
+    return close_with(ProxyError::kProtocolViolation, wire::describe(message.error()), out);
+  }
+  const config::Config& cfg = *config_;
+  if (std::holds_alternative<wire::SslRequest>(*message)) {
+    if (client_tls_ || cfg.tls_client.mode == config::TlsMode::kDisable) {
+      out.to_client.push_back('N');
+      return Next::kContinue;
+    }
+    if (!rest.empty()) return close_with(ProxyError::kBytesBeforeTls, "", out);
+    out.to_client.push_back('S');
+    return Next::kStartClientTls;
+  }
+  if (std::holds_alternative<wire::GssEncRequest>(*message)) {
+    out.to_client.push_back('N');  // DESIGN §5: no GSS encryption
+    return Next::kContinue;
+  }
+  if (std::holds_alternative<wire::CancelRequest>(*message)) {
+    // Forwarded as is: BackendKeyData passed through unchanged, so the key names the backend.
+    append_u32(out.to_server, static_cast<std::uint32_t>(packet.size() + 4));
+    out.to_server.append(packet);
+    phase_ = Phase::kClosed;
+    close_reason_ = "cancel request forwarded";
+    return Next::kForwardCancel;
+  }
+  const auto& startup = std::get<wire::StartupMessage>(*message);
+  if (cfg.tls_client.mode == config::TlsMode::kRequire && !client_tls_) {
+    return close_with(ProxyError::kTlsRequired, "", out);
+  }
+
+  TrackedSettings values;
+  const TrackedSettings defaults;
+  std::string_view options;
+  for (const auto& [name, value] : startup.params) {
+    if (name == "user") startup_.user = value;
+    if (name == "database") startup_.database = value;
+    if (name == "application_name") startup_.application_name = value;
+    if (name == "options") options = value;
+  }
+  if (startup_.database.empty()) startup_.database = startup_.user;
+  // PostgreSQL applies the `options` switches first, then the other parameters (postinit.c).
+  auto note = [&](std::string_view name, std::string_view value) {
+    if (name == "tombstone.visibility" || name == "tombstone.delete") {
+      startup_sets_tombstone_ = true;
+    }
+    SettingsTracker::apply_value(values, name, value, defaults);
+  };
+  for (const auto& [name, value] : parse_startup_options(options)) note(name, value);
+  for (const auto& [name, value] : startup.params) {
+    if (name != "user" && name != "database" && name != "options") note(name, value);
+  }
+  settings_.set_startup(std::move(values));
+  state_.session_user = startup_.user;
+
+  append_u32(out.to_server, static_cast<std::uint32_t>(packet.size() + 4));
+  out.to_server.append(packet);
+  client_.startup = false;
+  phase_ = Phase::kAuthenticating;
+  return Next::kConnectUpstream;
+}
+
+// ---------------------------------------------------------------------------------------------
+// Client messages.
+
+Next Session::handle_client(char type, std::string_view body, Outputs out) {
+  if (phase_ != Phase::kReady) {
+    forward_raw(type, body, out.to_server);
+    return Next::kContinue;
+  }
+  switch (type) {
+    case 'Q':
+      forward_query(body, out);
+      break;
+    case 'P':
+      forward_parse(body, out);
+      break;
+    case 'E':
+      on_execute(body);
+      forward_raw(type, body, out.to_server);
+      break;
+    case 'C':
+      on_close(body);
+      forward_raw(type, body, out.to_server);
+      break;
+    default:
+      forward_raw(type, body, out.to_server);
+      break;
+  }
+  return Next::kContinue;
+}
+
+bool Session::needs_catalog(const config::Config& config) const {
+  return !config.tables.empty() && config.applies_to_database(startup_.database);
+}
+
+bool Session::rewriting() const { return catalog_ != nullptr && needs_catalog(*config_); }
+
+// A reloaded config is adopted as soon as a catalog snapshot for it is at hand (another session
+// of this database took it); otherwise at this session's next ReadyForQuery (pending_config_).
+void Session::adopt_latest_config() {
+  const auto& latest = env_.config();
+  if (latest->generation == config_->generation) return;
+  if (pending_config_ && pending_config_->generation == latest->generation) return;
+  if (latest->admin_roles != config_->admin_roles) {
+    pending_config_ = latest;  // membership must be asked again
+    return;
+  }
+  if (!needs_catalog(*latest)) {
+    config_ = latest;
+    pending_config_.reset();
+    return;
+  }
+  if (auto cached = env_.catalogs().find(startup_.database, latest->generation)) {
+    config_ = latest;
+    catalog_ = std::move(cached);
+    pending_config_.reset();
+    return;
+  }
+  pending_config_ = latest;
+}
+
+void Session::rebuild_state() {
+  settings_version_ = settings_.version();
+  const TrackedSettings& current = settings_.current();
+  state_.search_path = current.search_path;
+  if (state_.admin) {
+    state_.visibility = current.visibility.value_or(parser::Visibility::kAll);
+    state_.delete_mode = current.delete_mode.value_or(parser::DeleteMode::kSoft);
+  } else {
+    // Fail closed: whatever a non-admin managed to set, it reads active rows and soft-deletes.
+    state_.visibility = parser::Visibility::kActive;
+    state_.delete_mode = parser::DeleteMode::kSoft;
+  }
+}
+
+const parser::Rewrite* Session::rewrite(std::string_view sql) {
+  adopt_latest_config();
+  if (!rewriting()) return nullptr;
+  if (settings_.version() != settings_version_) rebuild_state();
+  return &env_.rewrite_cache().get(sql, *config_, *catalog_, state_);
+}
+
+Session::StatementInfo Session::info_for(const parser::StatementRewrite& statement) {
+  StatementInfo info;
+  info.fixup = statement.fixup;
+  info.ddl = statement.ddl;
+  info.settings = statement.settings;
+  // SQL-level PREPARE/EXECUTE/DEALLOCATE: tracked as the statements are sent, in order, which is
+  // the order the server runs them in.
+  if (statement.prepared_name) prepared_[*statement.prepared_name] = statement.prepared_fixup;
+  if (statement.execute_name) {
+    auto it = prepared_.find(std::string_view(*statement.execute_name));
+    if (it != prepared_.end() && info.fixup == parser::TagFixup::kNone) info.fixup = it->second;
+  }
+  if (statement.deallocate_name) {
+    if (statement.deallocate_name->empty()) {
+      prepared_.clear();
+    } else {
+      prepared_.erase(*statement.deallocate_name);
+    }
+  }
+  return info;
+}
+
+void Session::forward_query(std::string_view body, Outputs out) {
+  const auto sql = single_string(body);
+  const parser::Rewrite* rw = sql ? rewrite(*sql) : nullptr;
+  if (rw != nullptr && rw->changed) {
+    out.to_server.push_back('Q');
+    append_u32(out.to_server, static_cast<std::uint32_t>(rw->sql.size() + 5));
+    out.to_server.append(rw->sql);
+    out.to_server.push_back('\0');
+  } else {
+    forward_raw('Q', body, out.to_server);
+  }
+  if (rw != nullptr) {
+    for (const auto& statement : rw->statements) {
+      queue_->push(Slot{.sync_point = false, .info = info_for(statement)});
+    }
+  }
+  queue_->push(Slot{.sync_point = true});
+}
+
+void Session::forward_parse(std::string_view body, Outputs out) {
+  std::size_t pos = 0;
+  const auto name = read_cstring(body, pos);
+  const auto query = name ? read_cstring(body, pos) : std::nullopt;
+  if (!query) {  // malformed: the server answers with its own protocol error
+    forward_raw('P', body, out.to_server);
+    return;
+  }
+  const parser::Rewrite* rw = rewrite(*query);
+  StatementInfo info;
+  if (rw != nullptr && !rw->statements.empty()) info = info_for(rw->statements.front());
+  if (rw != nullptr && rw->changed) {
+    // Same name and parameter types, rewritten text. A refused statement's text is already
+    // error_statement(): the server raises the error when it runs, keeping its state exact.
+    const std::string_view param_types = body.substr(pos);
+    out.to_server.push_back('P');
+    const std::size_t length_at = out.to_server.size();
+    append_u32(out.to_server, 0);
+    out.to_server.append(*name);
+    out.to_server.push_back('\0');
+    out.to_server.append(rw->sql);
+    out.to_server.push_back('\0');
+    out.to_server.append(param_types);
+    patch_u32(out.to_server, length_at,
+              static_cast<std::uint32_t>(out.to_server.size() - length_at));
+  } else {
+    forward_raw('P', body, out.to_server);
+  }
+  if (name->empty()) {
+    unnamed_statement_ = std::move(info);
+  } else {
+    statements_.insert_or_assign(std::string(*name), std::move(info));
+  }
+}
+
+bool Session::peek_bind(std::string_view body_prefix, bool complete) {
+  std::size_t pos = 0;
+  const auto portal = read_cstring(body_prefix, pos);
+  const auto statement = portal ? read_cstring(body_prefix, pos) : std::nullopt;
+  if (!statement) return complete;  // need more bytes (or a malformed Bind: nothing to learn)
+  const StatementInfo* info = &unnamed_statement_;
+  if (!statement->empty()) {
+    auto it = statements_.find(*statement);
+    static const StatementInfo kUnknown;
+    info = it == statements_.end() ? &kUnknown : &it->second;
+  }
+  if (portal->empty()) {
+    unnamed_portal_ = *info;
+  } else {
+    portals_.insert_or_assign(std::string(*portal), *info);
+  }
+  return true;
+}
+
+void Session::on_execute(std::string_view body) {
+  std::size_t pos = 0;
+  const auto portal = read_cstring(body, pos);
+  Slot slot;
+  if (portal && portal->empty()) {
+    slot.info = unnamed_portal_;
+  } else if (portal) {
+    auto it = portals_.find(*portal);
+    if (it != portals_.end()) slot.info = it->second;
+  }
+  queue_->push(std::move(slot));
+}
+
+void Session::on_close(std::string_view body) {
+  if (body.size() < 2) return;
+  std::size_t pos = 1;
+  const auto name = read_cstring(body, pos);
+  if (!name) return;
+  NameMap& map = body[0] == 'S' ? statements_ : portals_;
+  StatementInfo& unnamed = body[0] == 'S' ? unnamed_statement_ : unnamed_portal_;
+  if (name->empty()) {
+    unnamed = StatementInfo{};
+  } else if (auto it = map.find(*name); it != map.end()) {
+    map.erase(it);
+  }
+}
+
+// ---------------------------------------------------------------------------------------------
+// Server messages.
+
+Next Session::handle_server(char type, std::string_view body, Outputs out) {
+  switch (type) {
+    case 'R': {
+      auto decoded = wire::decode_backend(type, body);
+      if (decoded) {
+        auto& auth = std::get<wire::Authentication>(*decoded);
+        if (auth.code == wire::kAuthSasl) {
+          // The client's TLS ends here, so channel binding to it cannot work (DESIGN §5).
+          auto mechanisms = wire::sasl_mechanisms(auth);
+          if (mechanisms) {
+            const auto before = mechanisms->size();
+            std::erase(*mechanisms, std::string("SCRAM-SHA-256-PLUS"));
+            if (mechanisms->size() != before) {
+              wire::encode(wire::make_sasl_authentication(*mechanisms), out.to_client);
+              return Next::kContinue;
+            }
+          }
+        }
+      }
+      forward_raw(type, body, out.to_client);
+      return Next::kContinue;
+    }
+    case 'S': {
+      std::size_t pos = 0;
+      const auto name = read_cstring(body, pos);
+      const auto value = name ? read_cstring(body, pos) : std::nullopt;
+      if (value && *name == "standard_conforming_strings") {
+        state_.standard_conforming_strings = *value == "on";
+      }
+      forward_raw(type, body, out.to_client);
+      return Next::kContinue;
+    }
+    case 'C': {
+      const auto tag = single_string(body);
+      if (tag) {
+        on_command_complete(*tag, out);
+      } else {
+        forward_raw(type, body, out.to_client);
+      }
+      return Next::kContinue;
+    }
+    case 'I':
+    case 's':
+      if (!queue_->empty() && !queue_->front().sync_point) queue_->pop();
+      forward_raw(type, body, out.to_client);
+      return Next::kContinue;
+    case 'E':
+      queue_->drop_until_sync();
+      settings_.on_error();
+      forward_raw(type, body, out.to_client);
+      return Next::kContinue;
+    case 'Z':
+      return on_ready_for_query(body.size() == 1 ? body[0] : 'I', body, out);
+    default:
+      forward_raw(type, body, out.to_client);
+      return Next::kContinue;
+  }
+}
+
+void Session::on_command_complete(std::string_view tag, Outputs out) {
+  StatementInfo info;
+  if (!queue_->empty() && !queue_->front().sync_point) info = std::move(queue_->pop().info);
+  for (const auto& change : info.settings) settings_.apply(change);
+  settings_.on_command_tag(tag);
+  if (tag == "DISCARD ALL" || tag == "DEALLOCATE ALL") {
+    prepared_.clear();
+    if (tag == "DISCARD ALL") {
+      statements_.clear();
+      unnamed_statement_ = {};
+    }
+  }
+  if (info.ddl) refresh_wanted_ = true;
+
+  switch (info.fixup) {
+    case parser::TagFixup::kNone:
+      forward_raw('C', std::string_view(tag.data(), tag.size() + 1), out.to_client);
+      return;
+    case parser::TagFixup::kDelete: {
+      const std::string fixed = delete_tag(tag);
+      const auto& actor = settings_.current().actor;
+      spdlog::info("tombstone: DELETE rewritten: rows={} actor={} user={} database={}",
+                   row_count(tag), actor ? *actor : startup_.user, startup_.user,
+                   startup_.database);
+      wire::encode(wire::CommandComplete{fixed}, out.to_client);
+      return;
+    }
+    case parser::TagFixup::kTruncate:
+      spdlog::info("tombstone: TRUNCATE rewritten: user={} database={}", startup_.user,
+                   startup_.database);
+      wire::encode(wire::CommandComplete{"TRUNCATE TABLE"}, out.to_client);
+      return;
+  }
+}
+
+Next Session::on_ready_for_query(char status, std::string_view body, Outputs out) {
+  if (phase_ == Phase::kAuthenticating) {
+    // The first ReadyForQuery: authentication is done. Before the client may send anything,
+    // ask the server (invisibly) whether this login is an admin, and for the catalog.
+    phase_ = Phase::kReady;
+    tx_status_ = status;
+    if (start_hidden_query(true, true, false, out)) {
+      forward_raw('Z', body, hidden_.held);
+      return Next::kContinue;
+    }
+    rebuild_state();
+    if (startup_sets_tombstone_ && !state_.admin) {
+      return close_with(ProxyError::kSettingNotAllowed,
+                        "tombstone.visibility/tombstone.delete set in the startup packet", out);
+    }
+    forward_raw('Z', body, out.to_client);
+    if (draining_) return close_with(ProxyError::kShuttingDown, "", out);
+    return Next::kContinue;
+  }
+
+  queue_->pop_through_sync();
+  settings_.on_ready(status);
+  tx_status_ = status;
+  if (status == 'I') {
+    portals_.clear();  // portals live until the end of their transaction
+    unnamed_portal_ = {};
+  }
+  if (draining_ && idle()) {
+    forward_raw('Z', body, out.to_client);
+    return close_with(ProxyError::kShuttingDown, "", out);
+  }
+  if (status != 'E' && queue_->empty() && client_.at_boundary()) {
+    adopt_latest_config();
+    if (refresh_wanted_ || pending_config_) {
+      const bool admin_again =
+          pending_config_ && pending_config_->admin_roles != config_->admin_roles;
+      if (start_hidden_query(false, admin_again, true, out)) {
+        forward_raw('Z', body, hidden_.held);
+        return Next::kContinue;
+      }
+    }
+  }
+  forward_raw('Z', body, out.to_client);
+  return Next::kContinue;
+}
+
+// ---------------------------------------------------------------------------------------------
+// The invisible query.
+
+bool Session::start_hidden_query(bool startup, bool with_admin, bool force_catalog,
+                                 Outputs out) {
+  const config::Config& cfg = pending_config_ ? *pending_config_ : *config_;
+  with_admin = with_admin && !cfg.admin_roles.empty();
+  bool with_catalog = needs_catalog(cfg);
+  if (with_catalog && !force_catalog) {
+    if (auto cached = env_.catalogs().find(startup_.database, cfg.generation)) {
+      catalog_ = std::move(cached);
+      with_catalog = false;
+    }
+  }
+  if (!needs_catalog(cfg)) {
+    refresh_wanted_ = false;
+    if (pending_config_ && !with_admin) config_ = std::move(pending_config_);
+  }
+  if (!with_admin && !with_catalog) {
+    if (pending_config_) config_ = std::move(pending_config_);
+    if (startup) state_.admin = false;
+    return false;
+  }
+  std::string sql;
+  if (with_admin) sql = admin_query(cfg.admin_roles);
+  if (with_catalog) {
+    if (!sql.empty()) sql += ";\n";
+    sql += parser::catalog_query(cfg);
+  }
+  wire::encode(wire::Query{std::move(sql)}, out.to_server);
+  hidden_.active = true;
+  hidden_.startup = startup;
+  hidden_.with_admin = with_admin;
+  hidden_.with_catalog = with_catalog;
+  // A snapshot taken inside a transaction block may see uncommitted DDL: keep it private, and
+  // take a shareable one at the next idle point.
+  hidden_.publish = tx_status_ == 'I';
+  hidden_.statement = 0;
+  hidden_.admin = false;
+  hidden_.failed = false;
+  hidden_.rows.clear();
+  refresh_wanted_ = false;
+  return true;
+}
+
+Next Session::handle_hidden_response(char type, std::string_view body, Outputs out) {
+  switch (type) {
+    case 'D': {
+      auto decoded = wire::decode_backend(type, body);
+      if (!decoded) break;
+      auto& row = std::get<wire::DataRow>(*decoded);
+      if (hidden_.with_admin && hidden_.statement == 0) {
+        hidden_.admin = !row.columns.empty() && row.columns[0] && *row.columns[0] == "t";
+      } else {
+        std::vector<std::string> values;
+        values.reserve(row.columns.size());
+        for (auto& c : row.columns) values.push_back(c ? std::move(*c) : std::string());
+        hidden_.rows.push_back(std::move(values));
+      }
+      break;
+    }
+    case 'C':
+      ++hidden_.statement;
+      break;
+    case 'E': {
+      hidden_.failed = true;
+      auto decoded = wire::decode_backend(type, body);
+      const std::string message =
+          decoded ? std::string(std::get<wire::ErrorResponse>(*decoded).message()) : "?";
+      spdlog::error(
+          "tombstone: the catalog/admin query failed for user={} database={}: {} (the session "
+          "is treated as non-admin and statements on managed tables are refused)",
+          startup_.user, startup_.database, message);
+      break;
+    }
+    case 'S':  // asynchronous messages belong to the client
+    case 'A':
+      forward_raw(type, body, out.to_client);
+      break;
+    case 'Z':
+      return finish_hidden_query(out);
+    default:  // RowDescription, notices, EmptyQueryResponse: part of the invisible answer
+      break;
+  }
+  return Next::kContinue;
+}
+
+Next Session::finish_hidden_query(Outputs out) {
+  hidden_.active = false;
+  const config::Config& cfg = pending_config_ ? *pending_config_ : *config_;
+  if (hidden_.with_admin) {
+    // The admin result is the first statement; if it failed, nobody is admin.
+    state_.admin = hidden_.admin && !(hidden_.failed && hidden_.statement == 0);
+  }
+  if (hidden_.with_catalog) {
+    const bool catalog_ok =
+        !hidden_.failed && hidden_.statement == (hidden_.with_admin ? 2 : 1);
+    if (catalog_ok) {
+      bool first = false;
+      catalog_ = env_.catalogs().store(startup_.database, cfg.generation,
+                                       parser::catalog_from_rows(hidden_.rows), hidden_.publish,
+                                       &first);
+      if (first && hidden_.publish) {
+        for (const auto& missing : missing_tables(cfg, *catalog_)) {
+          spdlog::error(
+              "tombstone: configured table {} does not exist in database {}: statements that "
+              "use it are refused until it is created",
+              missing.to_sql(), startup_.database);
+        }
+      }
+      if (!hidden_.publish) refresh_wanted_ = true;
+    } else {
+      catalog_ = env_.catalogs().empty();  // fail closed: managed tables look missing
+    }
+  }
+  if (pending_config_) config_ = std::move(pending_config_);
+  hidden_.rows.clear();
+  hidden_.rows.shrink_to_fit();
+  rebuild_state();
+
+  if (hidden_.startup && startup_sets_tombstone_ && !state_.admin) {
+    hidden_.held.clear();
+    return close_with(ProxyError::kSettingNotAllowed,
+                      "tombstone.visibility/tombstone.delete set in the startup packet", out);
+  }
+  out.to_client.append(hidden_.held);
+  release_if_big(hidden_.held);
+  if (draining_ && idle()) return close_with(ProxyError::kShuttingDown, "", out);
+  return Next::kContinue;
+}
+
+}  // namespace tombstone::session

@@ -1,0 +1,212 @@
+// The per-connection state machine: bytes in, bytes and a Next action out. No sockets: the net
+// layer reads, calls from_client()/from_server(), writes what was appended to Outputs, and does
+// what Next says (TLS handshake, connect, cancel, close). Everything protocol-related is here,
+// so it is unit-tested by feeding byte sequences (tests/unit/session).
+//
+// Framing (PgBouncer's lesson): for every message the 5-byte header is read first and the session
+// decides whether it must see the whole message (Query, Parse, Bind, CommandComplete,
+// ReadyForQuery, ...: buffered up to limits.max_message_size) or not (DataRow, CopyData, ...:
+// forwarded chunk by chunk as bytes arrive, whatever their size).
+#pragma once
+
+#include <cstdint>
+#include <memory>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <unordered_map>
+#include <vector>
+
+#include "config/config.h"
+#include "parser/catalog.h"
+#include "parser/rewriter.h"
+#include "proxy/session/catalog_cache.h"
+#include "proxy/session/errors.h"
+#include "proxy/session/settings.h"
+
+namespace tombstone::session {
+
+// What the network layer must do once it has written the outputs of a call.
+enum class Next : std::uint8_t {
+  kContinue,         // keep reading
+  kStartClientTls,   // write to_client ('S'), then run the TLS handshake with the client
+  kConnectUpstream,  // connect to the server, then send to_server (it holds the startup packet)
+  kForwardCancel,    // send to_server (a CancelRequest) on a new server connection; close
+  kClose,            // write both outputs, then close both connections
+};
+
+// Where a call appends the bytes to send; the net layer writes them in order.
+struct Outputs {
+  std::string& to_client;
+  std::string& to_server;
+};
+
+// The process-wide things a session uses, provided by the net layer (and by tests).
+class Environment {
+ public:
+  virtual ~Environment() = default;
+  // The config new statements use; a new generation after each successful SIGHUP reload.
+  // Called per statement: return a reference to a copy the caller's thread keeps, not a fresh
+  // shared_ptr (no atomic reference-count traffic on the hot path).
+  virtual const std::shared_ptr<const config::Config>& config() = 0;
+  // This thread's cache (sessions of one io thread share it; it is not thread-safe).
+  virtual parser::RewriteCache& rewrite_cache() = 0;
+  virtual CatalogCache& catalogs() = 0;
+};
+
+struct StartupInfo {
+  std::string user;
+  std::string database;
+  std::string application_name;
+  bool client_tls = false;
+};
+
+class Session {
+ public:
+  explicit Session(Environment& env);
+  ~Session();
+  Session(const Session&) = delete;
+  Session& operator=(const Session&) = delete;
+
+  Next from_client(std::string_view bytes, Outputs out);
+  Next from_server(std::string_view bytes, Outputs out);
+
+  // The TLS handshake asked for by kStartClientTls succeeded.
+  void client_tls_established();
+  // The server could not be reached (or TLS to it failed): tells the client; returns kClose.
+  Next upstream_failed(ProxyError error, std::string_view detail, Outputs out);
+  // SIGTERM: an idle session is closed now (kClose), a busy one at its next idle point.
+  Next drain(Outputs out);
+
+  const StartupInfo& startup() const { return startup_; }
+  bool admin() const { return state_.admin; }
+  // The rewriter's view of the session (search_path, visibility, ...), for tests and logs.
+  const parser::SessionState& state() const { return state_; }
+  std::string_view close_reason() const { return close_reason_; }
+
+  // Marks the next ReadyForQuery (idle or in a block) for an invisible catalog refresh.
+  void request_catalog_refresh() { refresh_wanted_ = true; }
+
+  // Bookkeeping of one direction's framing (see the file comment).
+  struct Framer {
+    enum class State : std::uint8_t { kHeader, kStreaming, kBuffering };
+    State state = State::kHeader;
+    bool startup = false;  // startup-phase packets: 4-byte length, no type byte
+    char header[5] = {};
+    std::uint8_t header_len = 0;
+    std::uint32_t remaining = 0;  // body bytes still to come
+    std::string body;             // buffered body
+    bool peeking = false;         // streaming, but body also collected until peek_done
+    // Nothing of a half-forwarded message is in flight: bytes injected now cannot split one.
+    bool at_boundary() const { return state != State::kStreaming; }
+  };
+
+ private:
+  enum class Phase : std::uint8_t {
+    kStartup,         // waiting for the client's startup packet (SSLRequest etc. may come first)
+    kAuthenticating,  // startup forwarded; auth messages pass through until the first RFQ
+    kReady,           // normal traffic
+    kClosed,          // a close was decided; further input is ignored
+  };
+
+  // What an Execute (or a statement of a Query) needs when its response arrives.
+  struct StatementInfo {
+    parser::TagFixup fixup = parser::TagFixup::kNone;
+    bool ddl = false;
+    std::vector<parser::SettingChange> settings;
+  };
+  struct Slot {
+    bool sync_point = false;  // ReadyForQuery ends the batch (Sync, Query, FunctionCall)
+    StatementInfo info;
+  };
+  class SlotQueue;  // ring buffer of Slot
+
+  // kPeek: stream the message but also collect its body until the names at its start are in
+  // (Bind: a huge parameter must not be buffered just to learn the portal/statement names).
+  enum class Decision : std::uint8_t { kStream, kBuffer, kPeek };
+  Next run(bool from_client, std::string_view data, Outputs out);
+  Decision decide_client(char type);
+  Decision decide_server(char type);
+  Next handle_startup_packet(std::string_view packet, std::string_view rest, Outputs out);
+  Next handle_client(char type, std::string_view body, Outputs out);
+  Next handle_server(char type, std::string_view body, Outputs out);
+  Next handle_hidden_response(char type, std::string_view body, Outputs out);
+
+  void forward_query(std::string_view body, Outputs out);
+  void forward_parse(std::string_view body, Outputs out);
+  bool peek_bind(std::string_view body_prefix, bool complete);
+  void on_execute(std::string_view body);
+  void on_close(std::string_view body);
+  void forward_raw(char type, std::string_view body, std::string& out);
+  const parser::Rewrite* rewrite(std::string_view sql);
+  StatementInfo info_for(const parser::StatementRewrite& statement);
+  void on_command_complete(std::string_view tag, Outputs out);
+  Next on_ready_for_query(char status, std::string_view body, Outputs out);
+  void on_statement_done(const StatementInfo& info, std::string_view tag);
+
+  bool rewriting() const;
+  bool needs_catalog(const config::Config& config) const;
+  void adopt_latest_config();
+  void rebuild_state();
+  bool start_hidden_query(bool startup, bool with_admin, bool force_catalog, Outputs out);
+  Next finish_hidden_query(Outputs out);
+  Next close_with(ProxyError error, std::string_view detail, Outputs out);
+  bool idle() const;
+
+  Environment& env_;
+  std::shared_ptr<const config::Config> config_;
+  std::shared_ptr<const parser::Catalog> catalog_;
+  // A reloaded config waiting for its catalog snapshot (taken at the next ReadyForQuery).
+  std::shared_ptr<const config::Config> pending_config_;
+  bool client_tls_ = false;
+  Phase phase_ = Phase::kStartup;
+  Framer client_;
+  Framer server_;
+  StartupInfo startup_;
+  std::string close_reason_;
+
+  // Rewriter inputs.
+  parser::SessionState state_;
+  SettingsTracker settings_;
+  std::uint64_t settings_version_ = 0;
+  bool startup_sets_tombstone_ = false;  // -c tombstone.visibility/delete in the startup packet
+
+  // Responses still expected, in order (DESIGN §5: fix-ups in order, reset at ReadyForQuery).
+  std::unique_ptr<SlotQueue> queue_;
+  char tx_status_ = 'I';
+
+  // Extended protocol: statement and portal names -> what their Execute needs.
+  struct NameHash {
+    using is_transparent = void;
+    std::size_t operator()(std::string_view s) const { return std::hash<std::string_view>{}(s); }
+  };
+  using NameMap = std::unordered_map<std::string, StatementInfo, NameHash, std::equal_to<>>;
+  StatementInfo unnamed_statement_;
+  StatementInfo unnamed_portal_;
+  NameMap statements_;
+  NameMap portals_;
+  // SQL-level PREPARE name -> fix-up of its body, for EXECUTE name.
+  std::unordered_map<std::string, parser::TagFixup, NameHash, std::equal_to<>> prepared_;
+
+  // The invisible query (admin check + catalog snapshot) and what is held back meanwhile.
+  struct Hidden {
+    bool active = false;
+    bool startup = false;  // the first one, right after authentication
+    bool with_admin = false;
+    bool with_catalog = false;
+    bool publish = true;   // catalog taken outside a transaction block: share it
+    int statement = 0;     // index of the statement whose responses arrive now
+    bool admin = false;
+    bool failed = false;
+    std::string held;      // the client's ReadyForQuery, released when done
+    std::vector<std::vector<std::string>> rows;
+  } hidden_;
+  bool refresh_wanted_ = false;
+  bool draining_ = false;
+};
+
+// The invisible admin check: one boolean row, true when session_user is a member of any of
+// `roles` that exist (a role that does not exist makes nobody admin and raises no error).
+std::string admin_query(const std::vector<std::string>& roles);
+
+}  // namespace tombstone::session

@@ -1,0 +1,33 @@
+"""Equivalence oracle, mode b: the corpus THROUGH the running proxy with psycopg2 (simple query
+protocol, parameters interpolated client-side) as the non-admin role `app` on soft_db, against
+the original statements directly on gone_db (DESIGN §1, issue 4 acceptance 1)."""
+import pytest
+
+import harness
+import oracle
+
+MODE = "psycopg2"
+
+
+@pytest.fixture(scope="module")
+def checker():
+    dbs = oracle.OracleDatabases()
+    proxy, checker = None, None
+    try:
+        proxy = harness.Tombstone(dbs.cluster, config=oracle.proxy_config_text()).start()
+        soft = oracle.Psycopg2Executor(proxy.dsn(oracle.SOFT_DB, oracle.APP_ROLE))
+        checker = oracle.Oracle(dbs, soft)
+        checker.proxy = proxy
+        yield checker
+    finally:
+        if checker is not None:
+            checker.close()
+        if proxy is not None:
+            proxy.stop()
+        dbs.destroy()
+
+
+@pytest.mark.parametrize("case", oracle.pytest_params(MODE))
+def test_equivalent(checker, case):
+    diffs = checker.check(case)
+    assert not diffs, oracle.report(case, diffs, MODE) + oracle.proxy_log_tail(checker.proxy)

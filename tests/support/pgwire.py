@@ -1,0 +1,217 @@
+"""A tiny PostgreSQL v3 wire client on raw sockets, for tests that must send bytes no real
+client would (garbage startup packets, huge length fields) or stop reading on purpose.
+
+Formats follow https://www.postgresql.org/docs/15/protocol-message-formats.html.
+"""
+import base64
+import hashlib
+import hmac
+import os
+import socket
+import struct
+
+PROTOCOL_V3 = 196608  # 3 << 16
+SSL_REQUEST_CODE = 80877103
+CANCEL_REQUEST_CODE = 80877102
+
+# ErrorResponse / NoticeResponse field codes we name in assertions.
+FIELD_NAMES = {"S": "severity", "V": "severity_nonlocalized", "C": "sqlstate", "M": "message",
+               "D": "detail", "H": "hint", "P": "position", "W": "where", "F": "file",
+               "L": "line", "R": "routine"}
+
+
+class ConnectionClosed(Exception):
+    """The peer closed the socket (EOF or reset) before a whole message arrived."""
+
+
+class ServerError(Exception):
+    """An ErrorResponse; `fields` holds its parsed fields (sqlstate, message, ...)."""
+
+    def __init__(self, fields):
+        super().__init__(f"{fields.get('sqlstate')}: {fields.get('message')}")
+        self.fields = fields
+
+
+def startup_packet(user="postgres", database="postgres", **params):
+    body = struct.pack("!i", PROTOCOL_V3)
+    for k, v in {"user": user, "database": database, **params}.items():
+        body += k.encode() + b"\0" + v.encode() + b"\0"
+    body += b"\0"
+    return struct.pack("!i", len(body) + 4) + body
+
+
+def ssl_request():
+    return struct.pack("!ii", 8, SSL_REQUEST_CODE)
+
+
+def cancel_request(pid, secret):
+    return struct.pack("!iiii", 16, CANCEL_REQUEST_CODE, pid, secret)
+
+
+def message(type_byte, body=b""):
+    return type_byte + struct.pack("!i", len(body) + 4) + body
+
+
+def query(sql):
+    return message(b"Q", sql.encode() + b"\0")
+
+
+def terminate():
+    return message(b"X")
+
+
+def parse_fields(body):
+    """ErrorResponse/NoticeResponse body -> {"sqlstate": ..., "message": ..., ...}."""
+    fields = {}
+    for part in body.split(b"\0"):
+        if part:
+            code = chr(part[0])
+            fields[FIELD_NAMES.get(code, code)] = part[1:].decode(errors="replace")
+    return fields
+
+
+def recv_exact(sock, n):
+    buf = b""
+    while len(buf) < n:
+        try:
+            chunk = sock.recv(n - len(buf))
+        except ConnectionResetError as e:
+            raise ConnectionClosed(str(e)) from e
+        if not chunk:
+            raise ConnectionClosed(f"EOF after {len(buf)} of {n} bytes")
+        buf += chunk
+    return buf
+
+
+def read_message(sock):
+    """One backend message as (type byte as str, body bytes)."""
+    head = recv_exact(sock, 5)
+    (length,) = struct.unpack("!i", head[1:])
+    return chr(head[0]), recv_exact(sock, length - 4)
+
+
+def read_error_or_close(sock, timeout=15.0):
+    """What a client sees after sending something bad: the ErrorResponse fields if one came
+    (messages before it are skipped), or None if the connection was closed without one. Raises
+    socket.timeout if the connection neither answered nor closed in `timeout` seconds."""
+    sock.settimeout(timeout)
+    try:
+        while True:
+            kind, body = read_message(sock)
+            if kind == "E":
+                return parse_fields(body)
+    except ConnectionClosed:
+        return None
+
+
+def _md5_hex(data):
+    return hashlib.md5(data).hexdigest()
+
+
+class _Scram:
+    """Client side of SCRAM-SHA-256 without channel binding (RFC 5802/7677, as PostgreSQL uses
+    it: empty user name in the message, the startup packet names the user)."""
+
+    def __init__(self, password):
+        self.password = password.encode()
+        self.nonce = base64.b64encode(os.urandom(18)).decode()
+        self.first_bare = f"n=,r={self.nonce}"
+
+    def first(self):
+        return ("n,," + self.first_bare).encode()
+
+    def final(self, server_first):
+        attrs = dict(kv.split("=", 1) for kv in server_first.decode().split(","))
+        if not attrs["r"].startswith(self.nonce):
+            raise RuntimeError("SCRAM: server nonce does not extend ours")
+        salted = hashlib.pbkdf2_hmac("sha256", self.password, base64.b64decode(attrs["s"]),
+                                     int(attrs["i"]))
+        client_key = hmac.digest(salted, b"Client Key", "sha256")
+        without_proof = f"c=biws,r={attrs['r']}"
+        auth_message = f"{self.first_bare},{server_first.decode()},{without_proof}".encode()
+        signature = hmac.digest(hashlib.sha256(client_key).digest(), auth_message, "sha256")
+        proof = bytes(a ^ b for a, b in zip(client_key, signature))
+        return f"{without_proof},p={base64.b64encode(proof).decode()}".encode()
+
+
+class RawSession:
+    """A session on a raw socket (trust, cleartext, md5 or SCRAM-SHA-256 auth): enough to run
+    simple queries, read the BackendKeyData and abandon the socket at a chosen moment. A
+    failed startup raises ServerError with the server's ErrorResponse fields."""
+
+    def __init__(self, port, host="127.0.0.1", user="postgres", database="postgres",
+                 password=None, timeout=15.0):
+        self.sock = socket.create_connection((host, port), timeout=timeout)
+        self.sock.sendall(startup_packet(user, database))
+        self.params = {}
+        self.backend_key = None
+        scram = None
+        while True:
+            kind, body = read_message(self.sock)
+            if kind == "R":
+                (code,) = struct.unpack("!i", body[:4])
+                if code == 3:  # AuthenticationCleartextPassword
+                    self.sock.sendall(message(b"p", (password or "").encode() + b"\0"))
+                elif code == 5:  # AuthenticationMD5Password, 4-byte salt follows
+                    inner = _md5_hex(((password or "") + user).encode())
+                    digest = "md5" + _md5_hex(inner.encode() + body[4:8])
+                    self.sock.sendall(message(b"p", digest.encode() + b"\0"))
+                elif code == 10:  # AuthenticationSASL: mechanism names follow
+                    mechanisms = [m.decode() for m in body[4:].split(b"\0") if m]
+                    if "SCRAM-SHA-256" not in mechanisms:
+                        raise RuntimeError(f"no SCRAM-SHA-256 in {mechanisms}")
+                    self.sasl_mechanisms = mechanisms
+                    scram = _Scram(password or "")
+                    first = scram.first()
+                    self.sock.sendall(message(b"p", b"SCRAM-SHA-256\0" +
+                                              struct.pack("!i", len(first)) + first))
+                elif code == 11:  # AuthenticationSASLContinue
+                    self.sock.sendall(message(b"p", scram.final(body[4:])))
+                elif code not in (0, 12):  # 12: AuthenticationSASLFinal
+                    raise RuntimeError(f"RawSession cannot do auth request {code}")
+            elif kind == "S":
+                k, v, _ = body.split(b"\0", 2)
+                self.params[k.decode()] = v.decode()
+            elif kind == "K":
+                self.backend_key = struct.unpack("!ii", body)
+            elif kind == "E":
+                self.sock.close()
+                raise ServerError(parse_fields(body))
+            elif kind == "Z":
+                return
+
+    def send(self, data):
+        self.sock.sendall(data)
+
+    def simple_query(self, sql):
+        """Run one simple Query; return (rows as lists of str|None, command tags, error fields)."""
+        self.sock.sendall(query(sql))
+        rows, tags, error = [], [], None
+        while True:
+            kind, body = read_message(self.sock)
+            if kind == "D":
+                (n,) = struct.unpack("!h", body[:2])
+                pos, row = 2, []
+                for _ in range(n):
+                    (ln,) = struct.unpack("!i", body[pos:pos + 4])
+                    pos += 4
+                    if ln < 0:
+                        row.append(None)
+                    else:
+                        row.append(body[pos:pos + ln].decode())
+                        pos += ln
+                rows.append(row)
+            elif kind == "C":
+                tags.append(body.rstrip(b"\0").decode())
+            elif kind == "E":
+                error = parse_fields(body)
+            elif kind == "Z":
+                return rows, tags, error
+
+    def close(self, terminate_first=True):
+        try:
+            if terminate_first:
+                self.sock.sendall(terminate())
+        except OSError:
+            pass
+        self.sock.close()
