@@ -223,6 +223,41 @@ bool deparser_faithful(std::string_view text) {
   return a.SerializeAsString() == b.SerializeAsString();
 }
 
+// Bytes of whitespace and comments before a statement's first token: kept when the statement
+// is rewritten, so a client's leading comments (query tags, hints) still reach the server.
+std::size_t leading_trivia(std::string_view text) {
+  std::size_t i = 0;
+  while (i < text.size()) {
+    char c = text[i];
+    if (c == ' ' || c == '\t' || c == '\n' || c == '\r' || c == '\f' || c == '\v') {
+      ++i;
+    } else if (c == '-' && i + 1 < text.size() && text[i + 1] == '-') {
+      std::size_t nl = text.find('\n', i);
+      if (nl == std::string_view::npos) return text.size();
+      i = nl + 1;
+    } else if (c == '/' && i + 1 < text.size() && text[i + 1] == '*') {
+      int depth = 0;  // PostgreSQL block comments nest
+      std::size_t k = i;
+      while (k + 1 < text.size()) {
+        if (text[k] == '/' && text[k + 1] == '*') {
+          ++depth;
+          k += 2;
+        } else if (text[k] == '*' && text[k + 1] == '/') {
+          k += 2;
+          if (--depth == 0) break;
+        } else {
+          ++k;
+        }
+      }
+      if (depth != 0) return i;
+      i = k;
+    } else {
+      break;
+    }
+  }
+  return i;
+}
+
 class Driver {
  public:
   Driver(std::string_view sql, const config::Config& config, const Catalog& catalog,
@@ -254,7 +289,8 @@ class Driver {
               "expression such as (ARRAY[...])[1], or UPDATE SET (a, b) = (...) mixed with "
               "other assignments. Rewrite that part of the statement."};
         } else if (auto sql = deparse_statement(stmt)) {
-          st.sql = std::move(*sql);
+          st.sql.assign(text.substr(0, leading_trivia(text)));
+          st.sql += *sql;
           st.changed = true;
         } else {
           st.error = RewriteError{"XX000", "tombstone: cannot deparse rewritten statement: " + sql.error(), ""};

@@ -49,6 +49,13 @@ struct RewriteError {
   std::string hint;      // may be empty
 };
 
+// A managed table a DELETE statement removes rows from, and how (kHard also for an admin's
+// `tombstone.delete = hard`): the proxy logs one line per rewrite with the row count.
+struct DeleteTarget {
+  config::QualifiedName table;
+  config::Strategy strategy = config::Strategy::kSoft;
+};
+
 struct StatementRewrite {
   std::size_t offset = 0;  // byte range of the ORIGINAL statement in the input
   std::size_t length = 0;
@@ -63,6 +70,7 @@ struct StatementRewrite {
   TagFixup prepared_fixup = TagFixup::kNone;
   std::optional<std::string> execute_name;     // EXECUTE name: apply that statement's fix-up
   std::optional<std::string> deallocate_name;  // DEALLOCATE name ("" = ALL)
+  std::vector<DeleteTarget> deletes;           // DELETEs of managed tables (for the proxy's log)
 };
 
 struct Rewrite {

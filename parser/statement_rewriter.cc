@@ -290,6 +290,7 @@ bool StatementRewriter::run(Node& stmt, StatementRewrite& out) {
   if (!stmt.has_prepare_stmt()) statement(stmt, nullptr, true, nullptr);
   if (stmt.has_create_table_as_stmt() || stmt.has_view_stmt()) out.ddl = true;
   out.fixup = fixup_;
+  out.deletes = std::move(deletes_);
   out.settings = std::move(settings_);
   if (error_) out.error = error_;
   return changed_;
@@ -707,7 +708,10 @@ void StatementRewriter::delete_(Node& node, const Scope* outer, bool top,
   if (d.has_where_clause()) expr_node(*d.mutable_where_clause(), &scope);
   for (auto& r : *d.mutable_returning_list()) expr_node(r, &scope);
   apply(level, d.mutable_where_clause());
-  if (target.policy == nullptr || deleting_hard()) return;
+  if (target.policy == nullptr) return;
+  deletes_.push_back({target.policy->table,
+                      deleting_hard() ? Strategy::kHard : target.policy->strategy});
+  if (deleting_hard()) return;
   switch (target.policy->strategy) {
     case Strategy::kSoft:
       soft_delete(node, target, top);
@@ -991,7 +995,9 @@ void StatementRewriter::merge(pg_query::MergeStmt& s, const Scope* outer, bool t
 
 void StatementRewriter::copy(pg_query::CopyStmt& s) {
   if (s.has_query()) {
+    TagFixup saved = fixup_;  // the tag is COPY n whatever the query becomes
     statement(*s.mutable_query(), nullptr, true, nullptr);
+    fixup_ = saved;
     return;
   }
   if (s.is_from() || !s.has_relation() || !filter_) return;

@@ -102,6 +102,7 @@ class StatementRewriter {
   TagFixup fixup_ = TagFixup::kNone;
   std::vector<SettingChange> settings_;
   std::optional<RewriteError> error_;
+  std::vector<DeleteTarget> deletes_;
   int cte_counter_ = 0;
 };
 

@@ -1,6 +1,7 @@
 // tombstone: argument dispatch to the subcommands of DESIGN §7, nothing else.
 #include <cstdio>
 #include <cstring>
+#include <string>
 #include <string_view>
 
 #include "proxy/net/serve.h"

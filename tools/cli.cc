@@ -50,7 +50,10 @@ void print_usage(const CommandSpec& spec, std::FILE* out) {
                spec.name.data(), int(spec.summary.size()), spec.summary.data());
   for (const auto& o : spec.options) {
     std::string left = "--" + std::string(o.name);
-    if (!o.value_name.empty()) left += " " + std::string(o.value_name);
+    if (!o.value_name.empty()) {
+      left += ' ';
+      left += o.value_name;
+    }
     std::fprintf(out, "  %-24s %.*s\n", left.c_str(), int(o.help.size()), o.help.data());
   }
   std::fprintf(out, "  %-24s %s\n", "--help", "show this text");

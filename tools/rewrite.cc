@@ -41,9 +41,11 @@ std::string json_line(const parser::Rewrite& r) {
   std::string out = "{\"sql\": " + json_string(r.sql) + ", \"changed\": " + (r.changed ? "true" : "false") +
                     ", \"fixups\": [";
   const parser::RewriteError* error = nullptr;
+  // The fast path did not split the text: nothing in it needs a fix-up.
+  if (r.statements.empty()) out += "\"none\"";
   for (std::size_t i = 0; i < r.statements.size(); ++i) {
     if (i) out += ", ";
-    out += "\"" + std::string(fixup_name(r.statements[i].fixup)) + "\"";
+    out += json_string(fixup_name(r.statements[i].fixup));
     if (!error && r.statements[i].error) error = &*r.statements[i].error;
   }
   out += "], \"error\": ";

@@ -10,8 +10,8 @@ using config::quote_identifier;
 using config::Strategy;
 using config::TablePolicy;
 
-// Columns the deletion log needs, with the types migrate creates them with. row_key is text so
-// the rewriter's audit insert may send text, json or jsonb (all assignment-cast to text).
+// Columns the deletion log needs, with the types migrate creates them with. row_key is what the
+// rewriter's audit insert sends: jsonb_build_object(<primary key columns>), NULL without a key.
 struct LogColumn {
   const char* name;
   const char* definition;
@@ -19,7 +19,7 @@ struct LogColumn {
 constexpr LogColumn kLogColumns[] = {
     {"id", "bigserial PRIMARY KEY"},
     {"table_name", "text NOT NULL"},
-    {"row_key", "text"},
+    {"row_key", "jsonb"},
     {"row_count", "bigint NOT NULL DEFAULT 1"},
     {"actor", "text"},
     {"reason", "text"},

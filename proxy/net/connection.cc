@@ -445,7 +445,9 @@ awaitable<void> Connection::pump(bool from_client, From& from) {
     auto n = co_await from.async_read_some(asio::buffer(buf), into(ec));
     if (closed_) co_return;
     if (ec) {
-      if (from_client) {
+      if (from_client && session_.client_terminated()) {
+        if (end_reason_ == "closed") end_reason_ = "client terminated";
+      } else if (from_client) {
         // The client went away without Terminate: tell the server politely.
         if (end_reason_ == "closed") end_reason_ = "client disconnected";
         to_server_.append(kTerminate, sizeof kTerminate);

@@ -320,10 +320,14 @@ Session::Decision Session::decide_client(char type) {
     case 'C':  // Close: forgets a statement/portal
       return Decision::kBuffer;
     case 'B':  // Bind: maps portal -> statement; parameters may be huge
-      return phase_ == Phase::kReady ? Decision::kPeek : Decision::kStream;
+      if (phase_ != Phase::kReady) return Decision::kStream;
+      return any_refused_ ? Decision::kBuffer : Decision::kPeek;
     case 'S':  // Sync: ReadyForQuery ends the batch
     case 'F':  // FunctionCall: answered by FunctionCallResponse + ReadyForQuery
       if (phase_ == Phase::kReady) queue_->push(Slot{.sync_point = true});
+      return Decision::kStream;
+    case 'X':
+      client_terminated_ = true;
       return Decision::kStream;
     default:  // CopyData/CopyDone/CopyFail, Describe, Flush, Terminate, password messages
       return Decision::kStream;
@@ -434,6 +438,9 @@ Next Session::handle_client(char type, std::string_view body, Outputs out) {
     case 'P':
       forward_parse(body, out);
       break;
+    case 'B':
+      forward_bind(body, out);
+      break;
     case 'E':
       on_execute(body);
       forward_raw(type, body, out.to_server);
@@ -505,6 +512,8 @@ Session::StatementInfo Session::info_for(const parser::StatementRewrite& stateme
   info.fixup = statement.fixup;
   info.ddl = statement.ddl;
   info.settings = statement.settings;
+  info.deletes = statement.deletes;
+  info.refused = statement.error.has_value();
   // SQL-level PREPARE/EXECUTE/DEALLOCATE: tracked as the statements are sent, in order, which is
   // the order the server runs them in.
   if (statement.prepared_name) prepared_[*statement.prepared_name] = statement.prepared_fixup;
@@ -555,7 +564,22 @@ void Session::forward_parse(std::string_view body, Outputs out) {
   if (rw != nullptr && rw->changed) {
     // Same name and parameter types, rewritten text. A refused statement's text is already
     // error_statement(): the server raises the error when it runs, keeping its state exact.
-    const std::string_view param_types = body.substr(pos);
+    std::string_view param_types = body.substr(pos);
+    std::string declared;
+    if (info.refused) {
+      // The DO block uses no parameters: declared ones must have a type PostgreSQL can accept
+      // unused (text), and Binds for it are sent with NULLs (forward_bind).
+      any_refused_ = true;
+      const std::uint32_t count =
+          param_types.size() >= 2 ? (static_cast<unsigned char>(param_types[0]) << 8) |
+                                        static_cast<unsigned char>(param_types[1])
+                                  : 0;
+      info.refused_params = param_types.size() == 2 + 4 * count ? count : 0;
+      declared.push_back(static_cast<char>(info.refused_params >> 8));
+      declared.push_back(static_cast<char>(info.refused_params));
+      for (std::uint32_t i = 0; i < info.refused_params; ++i) append_u32(declared, 25);
+      param_types = declared;
+    }
     out.to_server.push_back('P');
     const std::size_t length_at = out.to_server.size();
     append_u32(out.to_server, 0);
@@ -593,6 +617,32 @@ bool Session::peek_bind(std::string_view body_prefix, bool complete) {
     portals_.insert_or_assign(std::string(*portal), *info);
   }
   return true;
+}
+
+// Only after a refused Parse are Binds buffered (and come here): a Bind of the refused statement
+// must match its DO block, so its values become NULLs of the declared count and no result
+// formats; other Binds pass unchanged.
+void Session::forward_bind(std::string_view body, Outputs out) {
+  peek_bind(body, true);
+  std::size_t pos = 0;
+  const auto portal = read_cstring(body, pos);
+  const auto statement = portal ? read_cstring(body, pos) : std::nullopt;
+  const StatementInfo* info = nullptr;
+  if (statement && statement->empty()) {
+    info = &unnamed_statement_;
+  } else if (statement) {
+    auto it = statements_.find(*statement);
+    if (it != statements_.end()) info = &it->second;
+  }
+  if (info == nullptr || !info->refused) {
+    forward_raw('B', body, out.to_server);
+    return;
+  }
+  wire::Bind bind;
+  bind.portal = std::string(*portal);
+  bind.statement = std::string(*statement);
+  bind.params.assign(info->refused_params, std::nullopt);
+  wire::encode(bind, out.to_server);
 }
 
 void Session::on_execute(std::string_view body) {
@@ -697,25 +747,29 @@ void Session::on_command_complete(std::string_view tag, Outputs out) {
     }
   }
   if (info.ddl) refresh_wanted_ = true;
+  if (!info.deletes.empty()) log_deletes(info, tag);
 
   switch (info.fixup) {
     case parser::TagFixup::kNone:
       forward_raw('C', std::string_view(tag.data(), tag.size() + 1), out.to_client);
       return;
-    case parser::TagFixup::kDelete: {
-      const std::string fixed = delete_tag(tag);
-      const auto& actor = settings_.current().actor;
-      spdlog::info("tombstone: DELETE rewritten: rows={} actor={} user={} database={}",
-                   row_count(tag), actor ? *actor : startup_.user, startup_.user,
-                   startup_.database);
-      wire::encode(wire::CommandComplete{fixed}, out.to_client);
+    case parser::TagFixup::kDelete:
+      wire::encode(wire::CommandComplete{delete_tag(tag)}, out.to_client);
       return;
-    }
     case parser::TagFixup::kTruncate:
-      spdlog::info("tombstone: TRUNCATE rewritten: user={} database={}", startup_.user,
-                   startup_.database);
       wire::encode(wire::CommandComplete{"TRUNCATE TABLE"}, out.to_client);
       return;
+  }
+}
+
+void Session::log_deletes(const StatementInfo& info, std::string_view tag) {
+  static constexpr std::string_view kStrategy[] = {"soft", "archive", "hard"};
+  const auto& actor = settings_.current().actor;
+  for (const auto& target : info.deletes) {
+    spdlog::info("tombstone: DELETE table={} strategy={} rows={} actor={} user={} database={}",
+                 target.table.to_sql(), kStrategy[static_cast<int>(target.strategy)],
+                 row_count(tag), actor && !actor->empty() ? *actor : startup_.user,
+                 startup_.user, startup_.database);
   }
 }
 

@@ -83,6 +83,8 @@ class Session {
   // The rewriter's view of the session (search_path, visibility, ...), for tests and logs.
   const parser::SessionState& state() const { return state_; }
   std::string_view close_reason() const { return close_reason_; }
+  // The client said goodbye (Terminate): its EOF is the normal end, not a disconnect.
+  bool client_terminated() const { return client_terminated_; }
 
   // Marks the next ReadyForQuery (idle or in a block) for an invisible catalog refresh.
   void request_catalog_refresh() { refresh_wanted_ = true; }
@@ -113,7 +115,10 @@ class Session {
   struct StatementInfo {
     parser::TagFixup fixup = parser::TagFixup::kNone;
     bool ddl = false;
+    bool refused = false;  // sent as error_statement(): its Binds carry no parameters
+    std::uint32_t refused_params = 0;  // parameters the refused statement was declared with
     std::vector<parser::SettingChange> settings;
+    std::vector<parser::DeleteTarget> deletes;  // for the DELETE log line
   };
   struct Slot {
     bool sync_point = false;  // ReadyForQuery ends the batch (Sync, Query, FunctionCall)
@@ -135,6 +140,7 @@ class Session {
   void forward_query(std::string_view body, Outputs out);
   void forward_parse(std::string_view body, Outputs out);
   bool peek_bind(std::string_view body_prefix, bool complete);
+  void forward_bind(std::string_view body, Outputs out);
   void on_execute(std::string_view body);
   void on_close(std::string_view body);
   void forward_raw(char type, std::string_view body, std::string& out);
@@ -142,7 +148,7 @@ class Session {
   StatementInfo info_for(const parser::StatementRewrite& statement);
   void on_command_complete(std::string_view tag, Outputs out);
   Next on_ready_for_query(char status, std::string_view body, Outputs out);
-  void on_statement_done(const StatementInfo& info, std::string_view tag);
+  void log_deletes(const StatementInfo& info, std::string_view tag);
 
   bool rewriting() const;
   bool needs_catalog(const config::Config& config) const;
@@ -203,6 +209,8 @@ class Session {
   } hidden_;
   bool refresh_wanted_ = false;
   bool draining_ = false;
+  bool client_terminated_ = false;
+  bool any_refused_ = false;  // a Parse was refused: Binds are buffered to be fixed up
 };
 
 // The invisible admin check: one boolean row, true when session_user is a member of any of

@@ -102,7 +102,10 @@ void check_reencode(const Framed& f, Side side) {
     }
     return;
   }
-  if (f.in_startup_phase && m.body.empty() && m.type != 'E') return;  // one-byte 'S'/'N'/'G'
+  if (f.in_startup_phase && m.type != 'E') {
+    check(m.body.empty());  // the one-byte 'S'/'N'/'G' answer
+    return;
+  }
   const auto decoded = tombstone::wire::decode_backend(m.type, m.body);
   if (!decoded) return;
   tombstone::wire::encode(*decoded, again);
@@ -132,7 +135,8 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
   check(whole.messages.size() == split.messages.size());
   for (std::size_t i = 0; i < whole.messages.size(); ++i) {
     check(whole.messages[i].message == split.messages[i].message);
-    check(whole.messages[i].in_startup_phase == split.messages[i].in_startup_phase);
+    // (The phase seen before next() may differ for a backend 'E' answering SSLRequest: the
+    // decoder leaves the phase on seeing its type byte, possibly before the body is complete.)
     check_reencode(whole.messages[i], side);
   }
   return 0;

@@ -10,6 +10,7 @@ byte 1 = chunk size, then the bytes. Run it again when the protocol coverage sho
     /usr/bin/python3 tests/fuzz/record_wire_corpus.py
 """
 import pathlib
+import signal
 import socket
 import struct
 import subprocess
@@ -133,15 +134,15 @@ def workloads(relay, cluster):
     cur.execute("SELECT pg_sleep(0.01)")
     conn.close()
 
-    relay.label = "psycopg2-cancel"
-    conn = psycopg2.connect(relay.dsn(sslmode="disable"))
-    timer = threading.Timer(0.3, conn.cancel)
-    timer.start()
-    try:
-        conn.cursor().execute("SELECT pg_sleep(5)")
-    except psycopg2.Error:
-        pass
-    conn.close()
+    # psql sends a CancelRequest on SIGINT (from its own process: libpq's cancel blocks while
+    # holding the GIL, which would starve this relay).
+    relay.label = "psql-cancel"
+    proc = subprocess.Popen([str(PG_BIN / "psql"), "-X", "-d", relay.dsn(sslmode="disable"),
+                             "-c", "SELECT pg_sleep(5)"], stdout=subprocess.DEVNULL,
+                            stderr=subprocess.DEVNULL)
+    time.sleep(0.5)
+    proc.send_signal(signal.SIGINT)
+    proc.wait(timeout=10)
 
     relay.label = "scram"
     psql(relay, "SELECT current_user;", user="scram_user", password="s3cret", sslmode="disable")
@@ -153,11 +154,23 @@ def workloads(relay, cluster):
     psql(relay, "SELECT current_user;", user="clear_user", password="plain", sslmode="disable")
 
     # What no client here sends: GSSENCRequest, a newer minor version with a _pq_ option
-    # (answered by NegotiateProtocolVersion), a bad protocol version.
-    relay.label = "raw-gssenc-negotiate"
-    raw(relay, struct.pack("!ii", 8, GSSENC_REQUEST)
+    # (answered by NegotiateProtocolVersion), a row-limited Execute (PortalSuspended), Describe
+    # of a statement (ParameterDescription), Close, Flush, CopyFail, a bad protocol version.
+    relay.label = "raw-gssenc"
+    raw(relay, struct.pack("!ii", 8, GSSENC_REQUEST))
+    relay.label = "raw-negotiate-extended-copyfail"
+    raw(relay, struct.pack("!ii", 8, SSL_REQUEST)
         + startup(0x00030001, user="postgres", database="postgres", _pq_x="1")
-        + message(b"Q", b"SELECT 1\0") + message(b"X"))
+        + message(b"P", b"s1\0SELECT g FROM generate_series(1, $1) g\0" + struct.pack("!hI", 1, 23))
+        + message(b"D", b"Ss1\0")
+        + message(b"B", b"p1\0s1\0" + struct.pack("!hhi", 0, 1, 1) + b"3" + struct.pack("!h", 0))
+        + message(b"E", b"p1\0" + struct.pack("!i", 1))
+        + message(b"E", b"p1\0" + struct.pack("!i", 0))
+        + message(b"C", b"Pp1\0") + message(b"C", b"Ss1\0") + message(b"H") + message(b"S")
+        + message(b"Q", b"COPY users (id) FROM STDIN\0") + message(b"d", b"20\n")
+        + message(b"f", b"client gave up\0")
+        + message(b"Q", b"COPY users (id) FROM STDIN\0") + message(b"d", b"21\n")
+        + message(b"c") + message(b"X"))
     relay.label = "raw-bad-version"
     raw(relay, startup(0x00020000, user="postgres"))
 
@@ -177,7 +190,7 @@ def message(type_byte, body=b""):
 def raw(relay, data):
     with socket.create_connection(("127.0.0.1", relay.port)) as s:
         s.settimeout(2)
-        if data[4:8] == struct.pack("!i", GSSENC_REQUEST):
+        if data[4:8] in (struct.pack("!i", GSSENC_REQUEST), struct.pack("!i", SSL_REQUEST)):
             s.sendall(data[:8])
             s.recv(1)
             data = data[8:]
@@ -256,10 +269,7 @@ def main():
                 mode = (1 if backend else 0) | (2 if kind in ("startup", "answer") else 0)
                 name = kind if kind.isalnum() and len(kind) > 1 else f"{ord(kind):02x}"
                 seeds[f"{side}-msg-{name}-{per_type[key]}"] = bytes([mode, 0]) + wire
-    # Messages the clients above never trigger: a row-limited Execute and its PortalSuspended
-    # (JDBC's fetch size), and CopyBothResponse (replication).
-    seeds["fe-msg-45-max-rows"] = bytes([0x00, 0]) + message(b"E", b"\0" + struct.pack("!i", 50))
-    seeds["be-msg-73-portal-suspended"] = bytes([0x01, 0]) + message(b"s")
+    # Replication's CopyBothResponse, which no workload here starts.
     seeds["be-msg-57-copy-both"] = bytes([0x01, 0]) + message(b"W", b"\0\0\0")
     for name, data in seeds.items():
         if len(data) > 2:

@@ -16,6 +16,12 @@ def env():
         yield pg, ts
 
 
+def fresh_bench_db(pg, db):
+    create_databases(pg, [db])
+    init = pgbench([], "-i", "-s", "1", "-q", *conn_args("127.0.0.1", pg.port, db))
+    assert init.returncode == 0, init.stderr
+
+
 def pgbench(dsn_args, *args):
     return run([PGBENCH, *dsn_args, *args], timeout=180)
 
@@ -53,9 +59,7 @@ def test_pgbench_mode_matches_direct(env, mode):
     results = {}
     for where, port in (("direct", pg.port), ("proxy", ts.port)):
         db = f"bench_{mode}_{where}"
-        create_databases(pg, [db])
-        init = pgbench([], "-i", "-s", "1", "-q", *conn_args("127.0.0.1", pg.port, db))
-        assert init.returncode == 0, init.stderr
+        fresh_bench_db(pg, db)
         out = pgbench([], "-M", mode, "-c", str(CLIENTS), "-t", str(TRANSACTIONS), "-n",
                       *conn_args("127.0.0.1", port, db))
         assert out.returncode == 0, f"{where}: {out.stdout}{out.stderr}" + log_tail(ts)
@@ -65,3 +69,28 @@ def test_pgbench_mode_matches_direct(env, mode):
     assert results["direct"][0] == (CLIENTS * TRANSACTIONS, CLIENTS * TRANSACTIONS)
     assert results["proxy"] == results["direct"]
     assert results["proxy"][1] == f"{CLIENTS * TRANSACTIONS}|t|100000\n"
+
+
+PIPELINE_SCRIPT = """\\set aid random(1, 100000)
+\\set delta random(-5000, 5000)
+\\startpipeline
+UPDATE pgbench_accounts SET abalance = abalance + :delta WHERE aid = :aid;
+SELECT abalance FROM pgbench_accounts WHERE aid = :aid;
+INSERT INTO pgbench_history (tid, bid, aid, delta, mtime) VALUES (1, 1, :aid, :delta, now());
+\\endpipeline
+"""
+
+
+@pytest.mark.parametrize("mode", ["extended", "prepared"])
+def test_pgbench_libpq_pipeline_mode(env, mode, tmp_path):
+    """pgbench's \\startpipeline/\\endpipeline: three statements per libpq pipeline."""
+    pg, ts = env
+    script = tmp_path / "pipeline.sql"
+    script.write_text(PIPELINE_SCRIPT)
+    db = f"bench_pipeline_{mode}"
+    fresh_bench_db(pg, db)
+    out = pgbench([], "-M", mode, "-c", str(CLIENTS), "-t", str(TRANSACTIONS), "-n",
+                  "-f", str(script), *conn_args("127.0.0.1", ts.port, db))
+    assert out.returncode == 0, out.stdout + out.stderr + log_tail(ts)
+    assert processed(out.stdout) == (CLIENTS * TRANSACTIONS, CLIENTS * TRANSACTIONS)
+    assert totals(pg, db) == f"{CLIENTS * TRANSACTIONS}|t|100000\n"

@@ -92,12 +92,17 @@ def test_run_sh_serves_sql_and_healthz_then_drains_on_sigterm(cluster, tmp_path)
 
 
 @pytest.mark.skipif(os.geteuid() != 0, reason="dropping privileges needs root")
-def test_run_sh_as_root_drops_to_the_configured_user(cluster, tmp_path):
-    tmp_path.chmod(0o755)
-    config, port, _ = write_config(tmp_path, cluster)
+def test_run_sh_as_root_drops_to_the_configured_user(cluster):
+    # pytest's tmp_path lives under a 0700 directory: the unprivileged user could not read it.
+    directory = pathlib.Path(tempfile.mkdtemp(prefix="tombstone-run-"))
+    directory.chmod(0o755)
+    config, port, _ = write_config(directory, cluster)
     proc = start_run_sh(config, {"TOMBSTONE_USER": "postgres"})
     try:
-        wait_for_port(port, proc=proc)
+        try:
+            wait_for_port(port, proc=proc)
+        except RuntimeError:
+            raise AssertionError(proc.stdout.read())
         status = pathlib.Path(f"/proc/{proc.pid}/status").read_text()
         uids = next(line for line in status.splitlines() if line.startswith("Uid:")).split()[1:]
         assert set(uids) == {str(pwd.getpwnam("postgres").pw_uid)}
@@ -107,6 +112,7 @@ def test_run_sh_as_root_drops_to_the_configured_user(cluster, tmp_path):
         assert int(soft.split()[3]) >= 4096
     finally:
         stop(proc)
+        shutil.rmtree(directory, ignore_errors=True)
 
 
 def test_run_sh_explains_a_missing_config_or_binary(tmp_path):

@@ -48,10 +48,12 @@ PASSWORDS = {"trust_user": None, "password_user": "plain secret", "md5_user": "m
              "scram_user": "scram secret"}
 
 
-def tls_config(client_mode, cert=None, key=None, upstream="mode: disable"):
+def tls_config(client_mode, cert=None, key=None, upstream="mode: disable", client_ca=None):
     client = f"mode: {client_mode}"
     if cert:
         client += f', cert: "{cert}", key: "{key}"'
+    if client_ca:
+        client += f', ca: "{client_ca}"'
     return BASE_CONFIG + f"tls:\n  client: {{{client}}}\n  upstream: {{{upstream}}}\n"
 
 
@@ -61,8 +63,11 @@ def certs(tmp_path_factory):
     other_ca = CertAuthority(tmp_path_factory.mktemp("other-ca"), name="Unrelated CA")
     crt, key = ca.issue("proxy")
     pg_crt, pg_key = ca.issue("postgres")
+    client_crt, client_key = ca.issue("client", cn="postgres", sans=("DNS:client",))
+    rogue_crt, rogue_key = other_ca.issue("rogue", cn="postgres", sans=("DNS:client",))
     return {"ca": ca.cert, "other_ca": other_ca.cert, "crt": crt, "key": key,
-            "pg_crt": pg_crt, "pg_key": pg_key}
+            "pg_crt": pg_crt, "pg_key": pg_key, "client_crt": client_crt,
+            "client_key": client_key, "rogue_crt": rogue_crt, "rogue_key": rogue_key}
 
 
 @pytest.fixture(scope="module")
@@ -287,5 +292,24 @@ def test_scram_with_tls_on_both_sides(tls_cluster, certs):
         assert cur.fetchone() == (True,) and conn.info.ssl_in_use
         assert who(conn)[0] == "scram_user"
         conn.close()
+    finally:
+        ts.stop()
+
+
+def test_client_certificate_verification(cluster, certs):
+    """With tls.client.ca set, a client certificate signed by another CA is refused."""
+    ts = Tombstone(cluster, tls_config("require", certs["crt"], certs["key"],
+                                       client_ca=certs["ca"])).start()
+    try:
+        conn = connect(ts.dsn(sslmode="verify-full", sslrootcert=certs["ca"], host="localhost",
+                              sslcert=certs["client_crt"], sslkey=certs["client_key"]))
+        assert conn.info.ssl_in_use and who(conn)[2] == 42
+        conn.close()
+        with pytest.raises(psycopg2.OperationalError):
+            conn = connect(ts.dsn(sslmode="verify-full", sslrootcert=certs["ca"],
+                                  host="localhost", sslcert=certs["rogue_crt"],
+                                  sslkey=certs["rogue_key"]))
+            who(conn)  # TLS 1.3 may report the refused certificate on first use
+        assert ts.proc.poll() is None, log_tail(ts)
     finally:
         ts.stop()

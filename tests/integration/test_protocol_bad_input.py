@@ -60,7 +60,7 @@ GARBAGE = {
     "unknown-protocol-1234.5678": struct.pack("!iHH", 8, 1234, 5678),
     "protocol-2.0": struct.pack("!iHH", 8, 2, 0) + b"user\0x\0\0",
     "unterminated-params": struct.pack("!ii", 4 + 4 + 9, 196608) + b"user\0post",
-    "odd-param-count": startup_packet()[:-1] + b"lonely\0\0",
+    "odd-param-count": struct.pack("!ii", 4 + 4 + 22, 196608) + b"user\0postgres\0lonely\0\0",
     "random-bytes": random.Random(20240229).randbytes(300),
 }
 

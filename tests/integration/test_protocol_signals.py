@@ -49,14 +49,11 @@ def test_sigterm_lets_open_transaction_commit(pg):
         assert ts.proc.poll() is None, "exited without waiting for the open transaction"
         cur.execute("INSERT INTO ledger VALUES (2, 'during the drain')")
         conn.commit()
-        cur.execute("SELECT count(*) FROM ledger WHERE id IN (1, 2)")
-        assert cur.fetchone() == (2,)
-        conn.commit()
+        assert pg.psql("SELECT note FROM ledger WHERE id IN (1, 2) ORDER BY id") == \
+            "before SIGTERM\nduring the drain\n"
         assert refuses_new_connections(ts)
         conn.close()
         assert ts.proc.wait(timeout=EXIT_BOUND_S) == 0, log_tail(ts)
-        assert pg.psql("SELECT note FROM ledger WHERE id IN (1, 2) ORDER BY id") == \
-            "before SIGTERM\nduring the drain\n"
     finally:
         ts.stop()
 
@@ -106,8 +103,9 @@ def test_sighup_with_broken_file_keeps_old_config(pg, kind):
         log_before = len(ts.log_text())
         ts.config_path.write_text(broken)
         ts.signal(signal.SIGHUP)
-        new_log = wait_until(lambda: ts.log_text()[log_before:], timeout=10,
-                             what=lambda: "a log line about the reload" + log_tail(ts))
+        wait_until(lambda: re.search(r"tombstone\.yaml|reload|config",
+                                     ts.log_text()[log_before:]),
+                   timeout=10, what=lambda: "a log line about the reload" + log_tail(ts))
         time.sleep(0.2)  # let the rest of the message reach the file
         new_log = ts.log_text()[log_before:]
         assert "tombstone.yaml" in new_log, new_log
@@ -130,14 +128,15 @@ def test_sighup_with_broken_file_keeps_old_config(pg, kind):
 def test_sighup_with_broken_file_keeps_old_policy(pg):
     """The old table policy stays in force: a DELETE still soft-deletes after a rejected reload."""
     pg.psql("CREATE TABLE IF NOT EXISTS notes (id int PRIMARY KEY, body text, "
-            "deleted_at timestamptz); TRUNCATE notes; INSERT INTO notes VALUES (1, 'keep me', NULL)")
+            "deleted_at timestamptz); TRUNCATE notes; "
+            "INSERT INTO notes VALUES (1, 'keep me', NULL)")
     ts = Tombstone(pg, BASE_CONFIG + "tables:\n  public.notes: {strategy: soft}\n").start()
     try:
         ts.config_path.write_text(ts.config_path.read_text() + "tables: [this is not a map\n")
         log_before = len(ts.log_text())
         ts.signal(signal.SIGHUP)
         wait_until(lambda: "tombstone.yaml" in ts.log_text()[log_before:], timeout=10,
-                   what=lambda: "the rejected reload to be logged" + log_tail(ts))
+                   what=lambda: "the rejected reload logged" + log_tail(ts))
         conn = connect(ts)
         conn.autocommit = True
         cur = conn.cursor()

@@ -82,7 +82,7 @@ CREATE TABLE sessions (token text PRIMARY KEY, user_id int);
 CREATE VIEW active_users AS SELECT * FROM users WHERE deleted_at IS NULL;
 CREATE SCHEMA tombstone;
 CREATE TABLE tombstone.deletion_log (id bigserial PRIMARY KEY, table_name text NOT NULL,
-  row_key text, row_count bigint NOT NULL DEFAULT 1, actor text, reason text,
+  row_key jsonb, row_count bigint NOT NULL DEFAULT 1, actor text, reason text,
   deleted_at timestamptz NOT NULL DEFAULT now(), operation text NOT NULL DEFAULT 'delete');
 GRANT SELECT, INSERT, UPDATE ON users TO app;
 """
@@ -208,8 +208,15 @@ def test_migrate_apply_makes_the_schema_ready_and_twice_changes_nothing(cluster,
     db.sql("WITH d AS (DELETE FROM invoices RETURNING *) INSERT INTO invoices_archive "
            "(id, amount, archived_at, archived_by) SELECT id, amount, now(), 'me' FROM d")
     assert db.rows("SELECT id, amount, archived_by FROM invoices_archive") == [["1", "9.50", "me"]]
-    db.sql("INSERT INTO tombstone.deletion_log (table_name, row_key, actor, reason, deleted_at) "
-           "VALUES ('public.sessions', '{\"token\": \"t\"}', 'me', NULL, now())")
+    # The deletion log takes the rewriter's audit insert for a hard DELETE of sessions.
+    db.sql("INSERT INTO sessions VALUES ('t1', 1), ('t2', 2);"
+           "WITH d AS (DELETE FROM sessions WHERE user_id = 1 RETURNING jsonb_build_object("
+           "'token', token) AS k) INSERT INTO tombstone.deletion_log (table_name, row_key, actor,"
+           " reason, deleted_at) SELECT 'public.sessions', k, session_user,"
+           " current_setting('tombstone.reason', true), now() FROM d")
+    assert db.rows("SELECT table_name, row_key ->> 'token', actor, operation, row_count"
+                   " FROM tombstone.deletion_log") == [
+        ["public.sessions", "t1", "postgres", "delete", "1"]]
     assert db.rows("SELECT has_table_privilege('app', 'users', 'DELETE'),"
                    " has_table_privilege('app', 'users', 'UPDATE'),"
                    " has_table_privilege('tombstone_admin', 'users', 'SELECT')") == [

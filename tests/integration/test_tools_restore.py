@@ -4,9 +4,12 @@ back with their original ids; a restore that would duplicate a live row's unique
 naming the row, and changes nothing.
 
 The deletes are made with the SQL Tombstone's rewriter sends for them (DESIGN §2), so these tests
-exercise the tools alone."""
+exercise the tools alone; one test makes them through the running proxy, end to end."""
+import subprocess
+
 import pytest
 
+from harness import PG_BIN, Tombstone
 from tools_support import ToolDb, lines_of, new_cluster
 
 CONFIG = """
@@ -165,3 +168,31 @@ def test_bad_where_is_a_database_error(db):
     r = db.run("restore", "--table", "users", "--where", "no_such_column = 1")
     assert r.returncode == 1
     assert 'failed on public.users, nothing was restored: [42703] column "no_such_column"' in r.stderr
+
+
+def test_restore_undoes_a_transaction_made_through_the_proxy(cluster, db):
+    proxy = Tombstone(cluster, CONFIG).start()
+    try:
+        # Two Query messages: PostgreSQL's now() is fixed per message, so one message would
+        # give both transactions the same timestamp.
+        subprocess.run([str(PG_BIN / "psql"), "-X", "-q", "-v", "ON_ERROR_STOP=1",
+                        "-d", proxy.dsn(db.name), "-c",
+                        "BEGIN; SET LOCAL tombstone.actor = 'support:7';"
+                        "DELETE FROM posts WHERE user_id IN (1, 2);"
+                        "DELETE FROM users WHERE id IN (1, 2);"
+                        "DELETE FROM orders WHERE id = 2; COMMIT;",
+                        "-c", "DELETE FROM users WHERE id = 3"],
+                       check=True, capture_output=True, text=True)
+    finally:
+        proxy.stop()
+    assert live(db, "users") == [4, 5, 6]
+    batch = db.rows("SELECT DISTINCT archived_at FROM orders_archive")[0][0]
+    r = db.run("restore", "--batch", batch)
+    assert r.returncode == 0, r.stdout + r.stderr
+    assert lines_of(r.stdout) == ["public.users: restored 2 row(s)",
+                                  "public.posts: restored 4 row(s)",
+                                  "public.orders: restored 1 row(s)",
+                                  "restored 7 row(s) in 3 table(s)"]
+    assert live(db, "users") == [1, 2, 4, 5, 6]  # user 3 was a separate transaction
+    assert db.rows("SELECT id, total, doubled FROM orders ORDER BY id") == [
+        ["1", "100", "200"], ["2", "200", "400"], ["3", "300", "600"], ["4", "400", "800"]]

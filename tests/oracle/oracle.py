@@ -48,6 +48,7 @@ DELETIONS = [
     ("public.comments", "id % 9 = 0 OR id IN (2, 13)"),
     ('public."UserNotes"', '"Id" % 5 = 0'),
     ("crm.accounts", "id IN (4, 9, 15)"),
+    ("public.tags", "id IN (2, 5, 11)"),
 ]
 # The partial unique indexes of schema.sql (WHERE <marker> IS NULL). gone_db gets plain unique
 # indexes instead, as the application had before Tombstone: `ON CONFLICT (email)` must then work
@@ -211,16 +212,18 @@ def load_known_failures():
 @dataclasses.dataclass
 class Result:
     """What a client sees from one statement."""
-    columns: Optional[list] = None   # [(name, type oid)] or None when no result set
+    columns: Optional[list] = None   # [(name, type)] or None when no result set
     rows: Optional[list] = None
     tag: Optional[str] = None
     copy: Optional[str] = None       # COPY ... TO STDOUT output
     error: Optional[str] = None      # SQLSTATE
     message: Optional[str] = None
+    sent: Optional[str] = None       # direct mode: the rewritten SQL that was executed
 
     def describe(self):
+        sent = f" [sent: {self.sent}]" if self.sent else ""
         if self.error:
-            return f"ERROR {self.error}: {self.message}"
+            return f"ERROR {self.error}: {self.message}{sent}"
         parts = [f"tag={self.tag!r}"]
         if self.columns is not None:
             parts.append(f"columns={self.columns}")
@@ -231,7 +234,7 @@ class Result:
         if self.copy is not None:
             lines = self.copy.splitlines()
             parts.append(f"copy[{len(lines)} lines]={lines[:10]}")
-        return " ".join(parts)
+        return " ".join(parts) + sent
 
 
 @dataclasses.dataclass
@@ -322,12 +325,16 @@ def compare_state(case, policy, soft_before, soft_after, gone_before, gone_after
             diffs += _check_soft_markers(case, table, p, soft_before[table], soft_after[table])
     for archive, p in archives.items():
         # gone_db: DELETE removes; soft_db: the same rows must have moved into the archive.
+        # Rows the case both inserted and deleted are archived too; those existed neither
+        # before nor after, so: archived = removed + rows that are in neither snapshot.
         removed = _multiset_minus(_canon(gone_before[p.name]), _canon(gone_after[p.name]))
         new_archive = [r for r in soft_after[archive]
                        if json.dumps(r, sort_keys=True) not in
                        {json.dumps(x, sort_keys=True) for x in soft_before[archive]}]
         moved = _canon(new_archive, ("archived_at", "archived_by"))
-        if sorted(moved) != sorted(removed):
+        extra = _multiset_minus(moved, removed)
+        transient = set(_canon(gone_before[p.name])) | set(_canon(gone_after[p.name]))
+        if _multiset_minus(removed, moved) or any(x in transient for x in extra):
             diffs.append(f"{archive}: rows archived on soft {moved[:8]} but rows deleted on gone "
                          f"{removed[:8]}")
         bad_actor = [r for r in new_archive if r.get("archived_by") != case.actor]
@@ -435,10 +442,10 @@ class OracleDatabases:
             conn.close()
 
     def _grant(self, cur, db):
-        cur.execute(f"GRANT USAGE ON SCHEMA crm, oracle TO {APP_ROLE}")
+        cur.execute(f"GRANT USAGE ON SCHEMA crm, oracle, app TO {APP_ROLE}")
         cur.execute(f"GRANT CREATE ON SCHEMA public TO {APP_ROLE}")
         cur.execute(f"GRANT SELECT, INSERT, UPDATE, DELETE, TRUNCATE ON ALL TABLES IN SCHEMA "
-                    f"public, crm TO {APP_ROLE}")
+                    f"public, crm, app TO {APP_ROLE}")
         cur.execute(f"GRANT USAGE, SELECT, UPDATE ON ALL SEQUENCES IN SCHEMA public TO {APP_ROLE}")
         if db == SOFT_DB:
             # Tombstone never needs DELETE/TRUNCATE on a soft table (DESIGN §7): without them, a
@@ -522,13 +529,14 @@ class Psycopg2Executor:
                 message = err.get("message") if isinstance(err, dict) else str(err)
                 return Result(error=code or "refused", message=f"(rewrite tool) {message}")
             sql, fixups = rw["sql"], rw.get("fixups")
-        res = Result()
+        res = Result(sent=sql if rw is not None and rw.get("changed") else None)
         try:
             if is_copy(sql):
                 buf = io.StringIO()
                 cur.copy_expert(sql, buf)
                 res.copy = buf.getvalue()
-                res.tag = cur.statusmessage
+                # Neither driver keeps a COPY's tag text; libpq's row count comes from it.
+                res.tag = f"COPY {cur.rowcount}"
             else:
                 cur.execute(sql)
                 res.tag = cur.statusmessage
@@ -536,7 +544,7 @@ class Psycopg2Executor:
                     res.columns = [(d.name, d.type_code) for d in cur.description]
                     res.rows = cur.fetchall()
         except psycopg2.Error as e:
-            return Result(error=e.pgcode or "client", message=str(e).strip())
+            return Result(error=e.pgcode or "client", message=str(e).strip(), sent=res.sent)
         if fixups:
             res.tag = apply_fixups(res.tag, fixups)
         return res
@@ -600,7 +608,7 @@ class Psycopg3Executor:
                     for data in copy:
                         out += bytes(data)
                 res.copy = out.decode()
-                res.tag = cur.statusmessage
+                res.tag = f"COPY {cur.rowcount}"
             else:
                 cur.execute(statement, params, prepare=True)
                 res.tag = cur.statusmessage
@@ -619,7 +627,10 @@ class Psycopg3Executor:
                 if kind == "control":
                     cur.execute(item, prepare=False)
                 elif kind == "stmt" and not failed:
-                    res = self._send(cur, *item)
+                    statement, params = item
+                    # psycopg 3 keys its prepared statements by text: a first line naming the
+                    # case keeps one case's statements from being reused by another case.
+                    res = self._send(cur, f"-- {case.name}\n{statement}", params)
                     results.append(res)
                     failed = res.error is not None
                 elif kind == "snapshot" and not failed:
@@ -642,7 +653,7 @@ def apply_fixups(tag, fixups):
         if kind in ("none", "knone", ""):
             continue
         if kind in ("delete", "kdelete"):
-            tag = f"DELETE {tag.split()[-1]}"
+            tag = f"DELETE {tag.split()[-1] if tag.split() else '?'}"
         elif kind in ("truncate", "ktruncate", "truncate table"):
             tag = "TRUNCATE TABLE"
         else:
@@ -730,6 +741,23 @@ class Oracle:
         self.proxy = None
         self.gone_base = self._snapshot(GONE_DB)
         self.soft_base = self._snapshot(SOFT_DB)
+        # Column types are compared by name: a table's row type has a different OID per database.
+        self.type_names = {db: self._type_names(db) for db in (SOFT_DB, GONE_DB)}
+
+    def _type_names(self, dbname):
+        conn = psycopg2.connect(self.dbs.cluster.dsn(dbname))
+        try:
+            with conn.cursor() as cur:
+                cur.execute("SELECT oid, format_type(oid, NULL) FROM pg_type")
+                return dict(cur.fetchall())
+        finally:
+            conn.close()
+
+    def _name_types(self, run, dbname):
+        names = self.type_names[dbname]
+        for r in run.results:
+            if r.columns is not None:
+                r.columns = [(n, names.get(t, t)) for n, t in r.columns]
 
     def _snapshot(self, dbname):
         """The state every case starts from (each case is rolled back)."""
@@ -766,6 +794,8 @@ class Oracle:
             errs = [r.describe() for r in gone.results if r.error]
             if errs:
                 diffs.append(f"corpus: statement fails on gone_db: {errs}")
+        self._name_types(soft, SOFT_DB)
+        self._name_types(gone, GONE_DB)
         for i in range(max(len(soft.results), len(gone.results))):
             s = soft.results[i] if i < len(soft.results) else Result(error="(not run)")
             g = gone.results[i] if i < len(gone.results) else Result(error="(not run)")

@@ -7,8 +7,9 @@
 --            "UserNotes" (quoted, mixed case), crm.accounts (soft table outside public)
 --   archive: events -> events_archive (columns in a different order on purpose)
 --   hard:    api_keys (has a deleted_at column with values: a hard table must never be filtered)
--- Unmanaged: countries, crm.users (same name as public.users, search_path cases; also has a
---            deleted_at column with values that must never be filtered).
+--   soft:    tags, hidden for the role `app` by app.tags through "$user" in the search_path
+-- Unmanaged: countries, crm.users (same name as public.users, search_path cases), app.tags; both
+--            have a deleted_at column with values that must never be filtered.
 -- Unique keys (users.email, products.sku, crm.accounts.handle) are created by oracle.py after the
 -- seed: partial (WHERE <marker> IS NULL) on soft_db, plain on gone_db, because a deleted row and
 -- a live row share a key on soft_db (users 12/50, products 17/18, accounts 15/16).
@@ -112,6 +113,23 @@ CREATE TABLE api_keys (
   deleted_at timestamptz
 );
 
+-- tags (soft) exists twice: public.tags is managed; app.tags is not, and the role `app` finds it
+-- first through the default search_path ("$user", public).
+CREATE TABLE tags (
+  id             int PRIMARY KEY,
+  label          text NOT NULL,
+  deleted_at     timestamptz,
+  deleted_by     text,
+  deleted_reason text
+);
+
+CREATE SCHEMA app;
+CREATE TABLE app.tags (
+  id         int PRIMARY KEY,
+  label      text NOT NULL,
+  deleted_at timestamptz
+);
+
 CREATE SCHEMA crm;
 
 CREATE TABLE crm.users (
@@ -147,6 +165,8 @@ CREATE FUNCTION oracle.snapshot() RETURNS jsonb LANGUAGE sql STABLE AS $$
     'public.events',         (SELECT coalesce(jsonb_agg(to_jsonb(t)), '[]') FROM public.events t),
     'public.events_archive', (SELECT coalesce(jsonb_agg(to_jsonb(t)), '[]') FROM public.events_archive t),
     'public.api_keys',       (SELECT coalesce(jsonb_agg(to_jsonb(t)), '[]') FROM public.api_keys t),
+    'public.tags',           (SELECT coalesce(jsonb_agg(to_jsonb(t)), '[]') FROM public.tags t),
+    'app.tags',              (SELECT coalesce(jsonb_agg(to_jsonb(t)), '[]') FROM app.tags t),
     'crm.users',             (SELECT coalesce(jsonb_agg(to_jsonb(t)), '[]') FROM crm.users t),
     'crm.accounts',          (SELECT coalesce(jsonb_agg(to_jsonb(t)), '[]') FROM crm.accounts t))
 $$;

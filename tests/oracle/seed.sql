@@ -81,6 +81,11 @@ SELECT g, CASE g WHEN 9 THEN 'reuse-handle' WHEN 15 THEN 'h16' ELSE 'h' || g END
        CASE WHEN g % 6 = 0 THEN NULL ELSE g * 10.5 END
 FROM generate_series(1, 20) g;
 
+INSERT INTO tags (id, label) SELECT g, 'tag ' || g FROM generate_series(1, 12) g;
+INSERT INTO app.tags (id, label, deleted_at)
+SELECT g, 'app tag ' || g, CASE WHEN g % 2 = 0 THEN timestamptz '2025-07-07 07:07:07+00' END
+FROM generate_series(1, 6) g;
+
 SELECT setval(pg_get_serial_sequence('users', 'id'), 1000, false);
 SELECT setval(pg_get_serial_sequence('products', 'id'), 1000, false);
 SELECT setval(pg_get_serial_sequence('orders', 'id'), 1000, false);

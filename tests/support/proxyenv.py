@@ -28,11 +28,11 @@ def proxied_cluster(config=BASE_CONFIG, hba=None, conf=None, start_proxy=True):
         pg.destroy()
 
 
-def create_databases(pg, names, setup_sql=""):
+def create_databases(pg, names, setup_sql="", template=None):
     """Fresh databases with the same schema, so a direct run and a proxied run start equal."""
     for name in names:
         pg.psql(f"DROP DATABASE IF EXISTS {name}")
-        pg.psql(f"CREATE DATABASE {name}")
+        pg.psql(f"CREATE DATABASE {name}" + (f" TEMPLATE {template}" if template else ""))
         if setup_sql:
             pg.psql(setup_sql, dbname=name)
 

@@ -16,6 +16,8 @@ import psycopg2
 
 from harness import PgCluster, Tombstone
 
+from apps import pgwire
+
 ROLES_SQL = """
 CREATE ROLE tombstone_admin NOLOGIN;
 CREATE ROLE alice LOGIN IN ROLE tombstone_admin;
@@ -59,9 +61,10 @@ tables:
 
 
 def seed_sql():
-    """Ten users (user 9 and 10 already soft-deleted), posts for some, five orders."""
+    """Ten users (9 and 10 already soft-deleted), posts for users 1 and 2 only (so a hard DELETE
+    of any other user would succeed, not trip over a foreign key), five orders."""
     users = ",".join(f"({i}, 'user{i}', 'u{i}@example.com')" for i in range(1, 11))
-    posts = ",".join(f"({i}, {1 + (i % 5)}, 'post {i}')" for i in range(1, 11))
+    posts = ",".join(f"({i}, {1 + (i % 2)}, 'post {i}')" for i in range(1, 11))
     orders = ",".join(f"({i}, {i}, {i * 10})" for i in range(1, 6))
     return (f"INSERT INTO users (id, name, email) VALUES {users};"
             f"INSERT INTO posts (id, user_id, title) VALUES {posts};"
@@ -72,37 +75,65 @@ def seed_sql():
 
 
 def reset_data(env):
-    env.cluster.psql("TRUNCATE users, posts, orders, orders_archive, notes, audit_ids CASCADE;"
+    env.cluster.psql("SET lock_timeout = '20s';"
+                     "SELECT pg_terminate_backend(pid) FROM pg_stat_activity"
+                     " WHERE usename <> 'postgres' AND backend_type = 'client backend';"
+                     "TRUNCATE users, posts, orders, orders_archive, notes, audit_ids CASCADE;"
                  + seed_sql())
 
 
 class Env:
     """A cluster with roles, schema and data, and Tombstone in front of it."""
 
-    def __init__(self, config=CONFIG, schema=SCHEMA_SQL, hba=None):
+    def __init__(self, config=CONFIG, schema=SCHEMA_SQL, hba=None, start=True):
         self.cluster = PgCluster(hba=hba).init().start()
         self.cluster.psql(ROLES_SQL + schema + GRANTS_SQL)
         self.config = config
         self.proxy = Tombstone(self.cluster, config)
-        self.proxy.start()
+        self.opened = []
+        if start:
+            self.proxy.start()
 
     def close(self):
         try:
+            self.close_connections()
             self.proxy.stop()
         finally:
             self.cluster.destroy()
 
+    def track(self, conn):
+        self.opened.append(conn)
+        return conn
+
+    def close_connections(self):
+        """Closes what a test opened, so a failed test never leaves a transaction holding locks
+        that the next test's reset would wait for."""
+        for conn in self.opened:
+            try:
+                conn.close()
+            except Exception:
+                pass
+        self.opened.clear()
+
+    def reset(self):
+        self.close_connections()
+        reset_data(self)
+
     def direct(self, user="postgres", **kw):
         """A psycopg2 connection straight to PostgreSQL (autocommit), bypassing Tombstone."""
-        conn = psycopg2.connect(self.cluster.dsn(user=user, **kw))
+        conn = self.track(psycopg2.connect(self.cluster.dsn(user=user), **kw))
         conn.autocommit = True
         return conn
 
     def via(self, user="bob", **kw):
         """A psycopg2 connection through Tombstone (autocommit)."""
-        conn = psycopg2.connect(self.proxy.dsn(user=user, **kw))
+        conn = self.track(psycopg2.connect(self.proxy.dsn(user=user), **kw))
         conn.autocommit = True
         return conn
+
+    def wire(self, user="bob", **kw):
+        """A raw protocol connection through Tombstone (apps/pgwire.py)."""
+        return self.track(pgwire.Conn(self.proxy.port, user, **kw))
 
     def rows(self, sql, *args):
         conn = self.direct()

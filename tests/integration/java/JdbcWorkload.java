@@ -57,14 +57,16 @@ public class JdbcWorkload {
         }
         out("batch", Arrays.toString(ps.executeBatch()));
       }
-      try (PreparedStatement ps = conn.prepareStatement("UPDATE items SET qty = qty + ? WHERE id <= ?")) {
+      try (PreparedStatement ps =
+               conn.prepareStatement("UPDATE items SET qty = qty + ? WHERE id <= ?")) {
         for (int i = 0; i < 6; i++) {  // past prepareThreshold: a named server-side statement
           ps.setInt(1, 1);
           ps.setInt(2, 5 + i);
           out("update " + i, ps.executeUpdate());
         }
       }
-      try (PreparedStatement ps = conn.prepareStatement("DELETE FROM items WHERE id BETWEEN ? AND ?")) {
+      try (PreparedStatement ps =
+               conn.prepareStatement("DELETE FROM items WHERE id BETWEEN ? AND ?")) {
         ps.setInt(1, 30);
         ps.setInt(2, 35);
         out("delete", ps.executeUpdate());
@@ -111,7 +113,8 @@ public class JdbcWorkload {
       }
 
       // A batch that fails part-way: the driver reports the failing statement.
-      try (PreparedStatement ps = conn.prepareStatement("INSERT INTO items (id, name) VALUES (?, ?)")) {
+      try (PreparedStatement ps =
+               conn.prepareStatement("INSERT INTO items (id, name) VALUES (?, ?)")) {
         for (int id : new int[] {200, 201, 1, 202}) {
           ps.setInt(1, id);
           ps.setString(2, "b" + id);
@@ -133,7 +136,8 @@ public class JdbcWorkload {
       out("copy in", copy.copyIn("COPY items (id, name, qty) FROM STDIN WITH (FORMAT csv)",
                                  new StringReader("300,\"three, hundred\",3\n301,x,\n")));
       ByteArrayOutputStream buf = new ByteArrayOutputStream();
-      out("copy out", copy.copyOut("COPY (SELECT * FROM items ORDER BY id) TO STDOUT WITH CSV", buf));
+      out("copy out",
+          copy.copyOut("COPY (SELECT * FROM items ORDER BY id) TO STDOUT WITH CSV", buf));
       out("copy data", buf.toString("UTF-8").replace("\n", "\\n"));
       try {
         copy.copyIn("COPY items (id, name) FROM STDIN", new StringReader("oops\tx\n"));

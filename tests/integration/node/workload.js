@@ -39,16 +39,21 @@ async function main() {
       'SELECT $1::int + 1 AS n, $2::text AS t, $3::jsonb AS j, $4::bytea AS b, $5::int[] AS a',
       [41, "it's", { k: [1, 'x'] }, Buffer.from([0, 255]), [1, null, 3]])));
   out('insert', summary(await client.query(
-      'INSERT INTO items (id, name, qty) VALUES ($1, $2, $3), ($4, $5, $6)', [1, 'one', 1, 2, 'two', 2])));
+      'INSERT INTO items (id, name, qty) VALUES ($1, $2, $3), ($4, $5, $6)',
+      [1, 'one', 1, 2, 'two', 2])));
   for (let i = 3; i < 10; i++) {
     // Named prepared statement: parsed once, then Bind/Execute only.
-    const res = await client.query({ name: 'ins', text: 'INSERT INTO items (id, name, qty) VALUES ($1, $2, $3) RETURNING id * 2 AS d',
-                                     values: [i, 'n' + i, i * 10] });
+    const res = await client.query({
+      name: 'ins',
+      text: 'INSERT INTO items (id, name, qty) VALUES ($1, $2, $3) RETURNING id * 2 AS d',
+      values: [i, 'n' + i, i * 10],
+    });
     out('named ' + i, summary(res));
   }
   out('update', summary(await client.query('UPDATE items SET qty = qty + 1 WHERE id > $1', [5])));
   out('delete', summary(await client.query('DELETE FROM items WHERE id IN (2, 3) RETURNING name')));
-  out('rows as arrays', (await client.query({ text: 'SELECT id, name FROM items ORDER BY id', rowMode: 'array' })).rows);
+  out('rows as arrays', (await client.query({
+    text: 'SELECT id, name FROM items ORDER BY id', rowMode: 'array' })).rows);
 
   // Rollback, then an error inside a transaction and the recovery after it.
   await client.query('BEGIN');
@@ -61,18 +66,21 @@ async function main() {
   await client.query('ROLLBACK');
   await expectError('duplicate', client.query("INSERT INTO items (id, name) VALUES (1, 'dup')"));
   await expectError('syntax', client.query('SELEC 1'));
-  out('recovered', (await client.query('SELECT count(*)::int AS n FROM items WHERE id >= 50')).rows);
+  out('recovered',
+      (await client.query('SELECT count(*)::int AS n FROM items WHERE id >= 50')).rows);
 
   // COPY in and out (pg-copy-streams), and a COPY that fails on bad data.
-  const inStream = client.query(copyFrom('COPY items (id, name, qty) FROM STDIN WITH (FORMAT csv)'));
+  const inStream =
+      client.query(copyFrom('COPY items (id, name, qty) FROM STDIN WITH (FORMAT csv)'));
   await pipeline(Readable.from(['60,sixty,60\n', '61,"six, one",\n']), inStream);
   out('copy in', inStream.rowCount);
   const chunks = [];
   await pipeline(client.query(copyTo('COPY (SELECT * FROM items ORDER BY id) TO STDOUT WITH CSV')),
                  new Writable({ write(chunk, _enc, cb) { chunks.push(chunk); cb(); } }));
   out('copy out', Buffer.concat(chunks).toString());
-  await expectError('copy error', pipeline(Readable.from(['x\ty\n']),
-                                           client.query(copyFrom('COPY items (id, name) FROM STDIN'))));
+  await expectError('copy error',
+                    pipeline(Readable.from(['x\ty\n']),
+                             client.query(copyFrom('COPY items (id, name) FROM STDIN'))));
   out('after copy error', (await client.query('SELECT count(*)::int AS n FROM items')).rows);
 
   await client.query("DO $$ BEGIN RAISE NOTICE 'notice from the server'; END $$");

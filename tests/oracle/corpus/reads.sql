@@ -829,7 +829,7 @@ CREATE TEMP VIEW oracle_v1 AS SELECT id, email FROM users WHERE score > 20;
 SELECT * FROM oracle_v1;
 
 -- case: create_materialized_view
-CREATE MATERIALIZED VIEW oracle_mv1 AS SELECT user_id, count(*) AS n FROM orders GROUP BY user_id;
+CREATE MATERIALIZED VIEW public.oracle_mv1 AS SELECT user_id, count(*) AS n FROM orders GROUP BY user_id;
 SELECT * FROM oracle_mv1;
 
 -- case: create_table_as_with_cte
@@ -911,3 +911,161 @@ SELECT "Id" FROM "UserNotes" WHERE "Id" > %s;
 -- case: param_count_group
 -- params: ['2025-03-01']
 SELECT status, count(*) FROM orders WHERE placed_on >= %s::date GROUP BY status;
+
+-- ---------------------------------------------------------------- harder scoping and placement
+-- case: left_then_full_join
+SELECT u.id, o.id, i.id FROM users u
+LEFT JOIN orders o ON o.user_id = u.id
+FULL JOIN order_items i ON i.order_id = o.id;
+
+-- case: full_then_left_join
+SELECT u.id, o.id, c.id FROM users u
+FULL JOIN orders o ON o.user_id = u.id
+LEFT JOIN comments c ON c.order_id = o.id;
+
+-- case: left_then_right_join
+SELECT u.id, o.id, i.id FROM users u
+LEFT JOIN orders o ON o.user_id = u.id
+RIGHT JOIN order_items i ON i.order_id = o.id;
+
+-- case: full_join_unmanaged_then_full
+SELECT c.code, u.id, o.id FROM countries c
+FULL JOIN users u ON u.country_code = c.code
+FULL JOIN orders o ON o.user_id = u.id;
+
+-- case: alias_named_like_other_table
+SELECT users.id, users.sku FROM products AS users WHERE users.price < 40;
+
+-- case: aliases_swapped_between_managed_tables
+SELECT orders.id AS user_id, users.id AS order_id FROM users AS orders JOIN orders AS users ON users.user_id = orders.id;
+
+-- case: same_name_two_schemas_joined
+SELECT public.users.id, crm.users.name FROM public.users JOIN crm.users ON crm.users.id = public.users.id;
+
+-- case: same_name_two_schemas_from_list
+SELECT count(*) FROM public.users, crm.users WHERE crm.users.email <> public.users.email;
+
+-- case: recursive_cte_named_like_table
+WITH RECURSIVE comments AS (
+  SELECT id, parent_id FROM public.comments WHERE parent_id IS NULL
+  UNION ALL
+  SELECT c.id, c.parent_id FROM public.comments c JOIN comments ON c.parent_id = comments.id)
+SELECT count(*) FROM comments;
+
+-- case: cte_shadow_inside_lateral
+WITH x AS (SELECT id FROM users WHERE id < 6)
+SELECT x.id, y.id FROM x, LATERAL (WITH users AS (SELECT x.id + 1 AS id) SELECT id FROM users) y;
+
+-- case: unaliased_correlated_subquery
+SELECT id FROM users u WHERE EXISTS (SELECT 1 FROM orders WHERE orders.user_id = u.id AND orders.status = 'new');
+
+-- case: lateral_same_table_unaliased_outer
+SELECT users.id, x.n FROM users, LATERAL (SELECT count(*) AS n FROM users u2 WHERE u2.manager_id = users.id) x;
+
+-- case: deep_nesting_cte_where_from
+WITH a AS (
+  SELECT id FROM users WHERE id IN (SELECT s.user_id FROM (SELECT user_id FROM orders o WHERE o.status <> 'new') s))
+SELECT count(*) FROM a;
+
+-- case: output_alias_named_like_marker
+SELECT id, email AS deleted_at FROM users ORDER BY deleted_at LIMIT 5;
+
+-- case: reads_marker_explicitly
+SELECT count(*) FROM users WHERE deleted_at IS NOT NULL;
+
+-- case: values_with_subqueries
+VALUES ((SELECT count(*) FROM users), (SELECT count(*) FROM orders));
+
+-- case: subquery_in_limit
+SELECT id FROM orders ORDER BY id LIMIT (SELECT count(*) FROM users WHERE country_code = 'NZ');
+
+-- case: subquery_in_group_by
+SELECT user_id IN (SELECT id FROM users WHERE score < 20) AS low, count(*) FROM orders
+GROUP BY user_id IN (SELECT id FROM users WHERE score < 20);
+
+-- case: subquery_in_aggregate_filter
+SELECT count(*) FILTER (WHERE user_id IN (SELECT id FROM users)) FROM orders;
+
+-- case: subquery_in_function_in_from
+SELECT * FROM unnest(ARRAY(SELECT id FROM users WHERE score < 25)) AS t(id);
+
+-- case: subquery_in_window_partition
+SELECT id, count(*) OVER (PARTITION BY user_id IN (SELECT id FROM users WHERE country_code = 'US')) FROM orders;
+
+-- case: jsonb_agg_whole_rows
+SELECT jsonb_agg(u ORDER BY u.id)::text FROM users u WHERE u.id < 15;
+
+-- ---------------------------------------------------------------- session state traps
+-- case: dollar_user_schema_hides_managed_table
+-- unfiltered
+SELECT id, label FROM tags;
+
+-- case: dollar_user_schema_qualified_managed
+SELECT * FROM public.tags;
+
+-- case: dollar_user_schema_join_both
+SELECT a.id, p.label FROM tags a LEFT JOIN public.tags p ON p.id = a.id;
+
+-- case: search_path_without_user_schema
+SET search_path = public;
+SELECT id, label FROM tags;
+
+-- case: same_statement_text_after_search_path_change
+-- psycopg 3 prepares the first SELECT once and reuses it for the second; the server then
+-- re-parses the prepared statement under the new search_path (PostgreSQL does that since 9.3).
+SELECT id, label FROM tags;
+SET search_path = public;
+SELECT id, label FROM tags;
+SET search_path = crm, public;
+SELECT id, email FROM users WHERE id < 8;
+RESET search_path;
+SELECT id, email FROM users WHERE id < 8;
+
+-- case: temp_table_shadows_managed_table
+-- unfiltered
+CREATE TEMP TABLE orders AS SELECT * FROM crm.users;
+SELECT * FROM orders;
+
+-- case: temp_table_shadow_qualified_is_real
+CREATE TEMP TABLE users AS SELECT 1 AS id;
+SELECT count(*) FROM public.users;
+
+-- case: reset_all_restores_search_path
+SET search_path = crm;
+RESET ALL;
+SELECT count(*) FROM users;
+
+-- case: set_session_search_path
+-- unfiltered
+SET SESSION search_path TO crm, public;
+SELECT * FROM users;
+
+-- case: set_config_session_level
+-- unfiltered
+SELECT pg_catalog.set_config('search_path', 'crm, public', false) IS NOT NULL;
+SELECT * FROM users;
+
+-- case: savepoint_rollback_undoes_set_local
+SAVEPOINT oracle_s1;
+SET LOCAL search_path = crm;
+ROLLBACK TO SAVEPOINT oracle_s1;
+SELECT count(*) FROM users;
+
+-- case: savepoint_release_keeps_set
+-- unfiltered
+SAVEPOINT oracle_s2;
+SET search_path = crm, public;
+RELEASE SAVEPOINT oracle_s2;
+SELECT * FROM users;
+
+-- case: set_union_arms_with_limits
+(SELECT id FROM users ORDER BY id LIMIT 3) UNION ALL (SELECT id FROM orders ORDER BY id DESC LIMIT 3);
+
+-- case: subquery_with_limit_in_from
+SELECT * FROM (SELECT id FROM users ORDER BY id LIMIT 5) s;
+
+-- case: quoted_schema_quoted_table
+SELECT count(*) FROM "public"."UserNotes";
+
+-- case: upper_schema_quoted_table
+SELECT count(*) FROM PUBLIC."UserNotes";

@@ -368,3 +368,97 @@ DELETE FROM events WHERE kind = %s RETURNING id;
 -- case: param_upsert
 -- params: ['reuse@example.com', 'Up']
 INSERT INTO users (email, name, signup_on) VALUES (%s, %s, '2026-01-01') ON CONFLICT (email) DO UPDATE SET name = excluded.name;
+
+-- ---------------------------------------------------------------- harder writes
+-- case: prepare_execute_delete
+PREPARE oracle_d1 (int) AS DELETE FROM order_items WHERE qty = $1;
+EXECUTE oracle_d1(5);
+EXECUTE oracle_d1(5);
+DEALLOCATE oracle_d1;
+
+-- case: copy_delete_returning
+COPY (DELETE FROM order_items WHERE qty = 4 RETURNING id, order_id) TO STDOUT;
+
+-- case: insert_on_conflict_with_index_predicate
+-- unfiltered
+INSERT INTO users (email, name, signup_on) VALUES ('reuse@example.com', 'Pred', '2026-01-01')
+ON CONFLICT (email) WHERE deleted_at IS NULL DO UPDATE SET name = excluded.name RETURNING id, name;
+
+-- case: update_restore_attempt_by_non_admin
+UPDATE users SET deleted_at = NULL, deleted_by = NULL WHERE id = 3;
+
+-- case: update_manager_of_deleted
+UPDATE users SET manager_id = NULL WHERE manager_id = 3 RETURNING id;
+
+-- case: insert_values_subquery
+INSERT INTO crm.users (id, email, name) VALUES (999, 'sub@example.com', (SELECT max(name) FROM users)) RETURNING name;
+
+-- case: delete_returning_subquery
+DELETE FROM order_items WHERE id = 5 RETURNING id, (SELECT count(*) FROM order_items) AS before;
+
+-- case: delete_target_vs_cte_of_same_name
+WITH order_items AS (SELECT 1 AS id UNION ALL SELECT 34)
+DELETE FROM order_items WHERE id IN (SELECT id FROM order_items) RETURNING id;
+
+-- case: archive_delete_using_returning_both
+DELETE FROM events e USING users u WHERE e.user_id = u.id AND u.id < 6 RETURNING e.id, u.email;
+
+-- case: archive_delete_alias_returning_alias_star
+DELETE FROM events AS ev WHERE ev.id < 4 RETURNING ev.*;
+
+-- case: delete_using_returning_both
+DELETE FROM order_items i USING orders o WHERE i.order_id = o.id AND o.user_id IN (3, 4) RETURNING i.id, o.status;
+
+-- case: delete_returning_whole_row
+DELETE FROM order_items WHERE id IN (8, 17) RETURNING order_items;
+
+-- case: delete_returning_marker_expression
+DELETE FROM users WHERE id = 59 RETURNING id, coalesce(deleted_at::text, 'live') AS state, deleted_by IS NULL AS no_actor;
+
+-- case: delete_schema_and_alias
+DELETE FROM public.order_items AS oi WHERE oi.id = 9 RETURNING oi.id;
+
+-- case: delete_mixed_case_schema
+DELETE FROM CRM.Accounts WHERE id IN (1, 4) RETURNING id;
+
+-- case: delete_self_using
+DELETE FROM comments c USING comments p WHERE c.parent_id = p.id AND p.id IN (13, 70) RETURNING c.id;
+
+-- case: merge_delete_with_actor
+-- actor: merge-bot
+SET LOCAL tombstone.actor = 'merge-bot';
+MERGE INTO order_items i USING (SELECT id FROM orders WHERE user_id = 3) o ON i.order_id = o.id
+WHEN MATCHED THEN DELETE;
+
+-- case: two_deletes_one_transaction_share_marker
+DELETE FROM order_items WHERE qty = 2;
+DELETE FROM users WHERE id = 56;
+DELETE FROM "UserNotes" WHERE "UserId" = 56;
+
+-- case: param_delete_returning_star
+-- params: [12]
+DELETE FROM order_items WHERE order_id = %s RETURNING *;
+
+-- case: param_archive_using
+-- params: ['US']
+DELETE FROM events e USING users u WHERE e.user_id = u.id AND u.country_code = %s RETURNING e.id;
+
+-- ---------------------------------------------------------------- session state in writes
+-- case: delete_dollar_user_table_is_unmanaged
+-- unfiltered
+DELETE FROM tags WHERE id IN (1, 2) RETURNING *;
+
+-- case: delete_managed_tags_qualified
+DELETE FROM public.tags WHERE id IN (1, 2, 5) RETURNING id, label;
+
+-- case: savepoint_rollback_then_delete
+SAVEPOINT oracle_w1;
+DELETE FROM order_items WHERE qty = 1;
+ROLLBACK TO SAVEPOINT oracle_w1;
+DELETE FROM order_items WHERE qty = 2;
+
+-- case: delete_after_failed_savepoint
+SAVEPOINT oracle_w2;
+DELETE FROM order_items WHERE qty = 3;
+RELEASE SAVEPOINT oracle_w2;
+DELETE FROM order_items WHERE qty = 3;

@@ -72,6 +72,7 @@ Catalog test_catalog() {
       "token");
   rel("public", "events", "r", {{"id", "bigint"}, {"payload", "jsonb"}}, "id");
   rel("reporting", "users", "v", {{"id", "bigint"}, {"email", "text"}});
+  rel("other", "users", "r", {{"id", "bigint"}, {"email", "text"}});
   return catalog_from_rows(rows);
 }
 

@@ -7,6 +7,7 @@
 //   public.events    hard, no audit
 //   public.products  unmanaged (not in the snapshot: its name matches no managed table)
 //   reporting.users  a view named like the managed table, in another schema
+//   other.users      an unmanaged table named like the managed one
 #pragma once
 
 #include "config/config.h"

@@ -72,7 +72,7 @@ TEST(DeletionLog, DdlIsIdempotentAndHasTheRewritersColumns) {
   ASSERT_EQ(ddl.size(), 2u);
   EXPECT_EQ(ddl[0], "CREATE SCHEMA IF NOT EXISTS tombstone");
   EXPECT_TRUE(ddl[1].starts_with("CREATE TABLE IF NOT EXISTS tombstone.deletion_log ("));
-  for (const char* col : {"table_name text", "row_key text", "actor text", "reason text",
+  for (const char* col : {"table_name text", "row_key jsonb", "actor text", "reason text",
                           "deleted_at timestamptz", "row_count bigint", "operation text"}) {
     EXPECT_NE(ddl[1].find(col), std::string::npos) << col;
   }
