@@ -293,7 +293,9 @@ class Loader {
                              const std::vector<std::string>& allowed) {
     std::vector<Entry> out;
     for (auto it = map.begin(); it != map.end(); ++it) {
-      const YAML::Node& k = it->first;
+      // Copies: yaml-cpp's iterator hands out a temporary pair, references into it dangle.
+      const YAML::Node k = it->first;
+      const YAML::Node v = it->second;
       std::string key_path = path.empty() ? "" : path + ".";
       if (!k.IsScalar()) {
         error(k, path.empty() ? "(top level)" : path, "keys must be plain strings");
@@ -317,7 +319,7 @@ class Loader {
           duplicate = true;
         }
       }
-      if (!duplicate) out.push_back({key, k, it->second});
+      if (!duplicate) out.push_back({key, k, v});
     }
     return out;
   }

@@ -20,11 +20,12 @@ CREATE TABLE users (
 -- Unique among live rows only, so a deleted user's e-mail can be registered again.
 CREATE UNIQUE INDEX users_email_live ON users (email) WHERE deleted_at IS NULL;
 CREATE INDEX users_live ON users (id) WHERE deleted_at IS NULL;
-COMMENT ON COLUMN users.deleted_at IS 'tombstone: soft delete, purged after 90 days';
 
+-- No foreign key to users on purpose: deleting a referenced user would succeed as a soft delete
+-- where a hard DELETE fails with 23503, and `tombstone check` warns about exactly that.
 CREATE TABLE orders (
   id         bigserial PRIMARY KEY,
-  user_id    bigint NOT NULL REFERENCES users (id),
+  user_id    bigint NOT NULL,
   total      numeric(10, 2) NOT NULL,
   created_at timestamptz NOT NULL DEFAULT now()
 );

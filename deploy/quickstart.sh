@@ -139,9 +139,12 @@ tables:
 EOF
   chmod 0644 "$state/tombstone.yaml"
 
+  # The adoption path of the README: migrate (here: just tombstone.deletion_log), then check.
+  local dsn="host=127.0.0.1 port=$PG_PORT dbname=app user=postgres"
+  say "Preparing the schema (tombstone migrate --apply)"
+  "$binary" migrate --config "$state/tombstone.yaml" --dsn "$dsn" --apply
   say "Checking the schema against the config (tombstone check)"
-  if ! "$binary" check --config "$state/tombstone.yaml" \
-      --dsn "host=127.0.0.1 port=$PG_PORT dbname=app user=postgres"; then
+  if ! "$binary" check --config "$state/tombstone.yaml" --dsn "$dsn"; then
     echo "(tombstone check reported findings; continuing — the demo still works)"
   fi
 

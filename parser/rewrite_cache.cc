@@ -35,6 +35,11 @@ const Rewrite& RewriteCache::get(std::string_view sql, const config::Config& con
     key += '\0';
     key += entry;
   }
+  key += '\1';  // RESET inside the string returns to the default path
+  for (const auto& entry : session.default_search_path) {
+    key += '\0';
+    key += entry;
+  }
   if (auto it = map_.find(std::string_view(key)); it != map_.end()) {
     ++hits_;
     lru_.splice(lru_.begin(), lru_, it->second);

@@ -298,6 +298,10 @@ class Driver {
       }
     }
     finish(st, text);
+    // Later statements of the same string run after this one's SETs (search_path above all).
+    if (!st.error) {
+      for (const auto& change : st.settings) apply_setting(session_, change);
+    }
     out.push_back(std::move(st));
   }
 
@@ -335,7 +339,7 @@ class Driver {
   std::string_view sql_;
   const config::Config& config_;
   const Catalog& catalog_;
-  const SessionState& session_;
+  SessionState session_;  // a copy: statements of one string change it for the next
 };
 
 }  // namespace
@@ -343,6 +347,8 @@ class Driver {
 Rewrite rewrite(std::string_view sql, const config::Config& config, const Catalog& catalog,
                 const SessionState& session) {
   Rewrite out;
+  // Query strings are NUL-terminated on the wire and the server reads up to the first NUL.
+  sql = sql.substr(0, sql.find('\0'));
   if (!may_matter(sql, needles_for(config))) {
     out.sql.assign(sql);
     return out;

@@ -26,6 +26,10 @@ struct SessionState {
   DeleteMode delete_mode = DeleteMode::kSoft;
   // Raw entries as written in SET search_path / the startup packet (see parse_search_path()).
   std::vector<std::string> search_path = {"\"$user\"", "public"};
+  // What RESET search_path / RESET ALL return to: the value the session started with (startup
+  // packet options, else the role/database default the server reports). Empty: PostgreSQL's
+  // built-in default "$user", public.
+  std::vector<std::string> default_search_path;
   std::string session_user;
   bool standard_conforming_strings = true;
 };
@@ -88,6 +92,13 @@ Rewrite rewrite(std::string_view sql, const config::Config& config, const Catalo
 // SQL that makes the SERVER raise exactly this error (a DO block with RAISE ... USING ERRCODE),
 // so the transaction state is what PostgreSQL has after any failing statement.
 std::string error_statement(const RewriteError& error);
+
+// Applies one reported setting change to the session as PostgreSQL would (search_path,
+// standard_conforming_strings, SET SESSION AUTHORIZATION, and tombstone.visibility/delete for
+// admin sessions; RESET/RESET ALL return to the defaults). rewrite() applies the changes of each
+// statement to the ones after it in the same string; the proxy applies them to the session once
+// the statement succeeded (and undoes SET LOCAL / rolled-back SETs at transaction end).
+void apply_setting(SessionState& session, const SettingChange& change);
 
 // Splits a search_path value ("\"$user\", public") into raw entries as SessionState wants them.
 std::vector<std::string> parse_search_path(std::string_view value);

@@ -128,6 +128,36 @@ std::optional<bool> parse_bool_setting(std::string_view value) {
   return std::nullopt;
 }
 
+void apply_setting(SessionState& session, const SettingChange& change) {
+  auto reset_search_path = [&] {
+    session.search_path = session.default_search_path.empty()
+                              ? std::vector<std::string>{"\"$user\"", "public"}
+                              : session.default_search_path;
+  };
+  if (change.reset_all) {
+    reset_search_path();
+    session.standard_conforming_strings = true;
+    session.visibility = session.admin ? Visibility::kAll : Visibility::kActive;
+    session.delete_mode = DeleteMode::kSoft;
+    return;
+  }
+  if (change.name == "search_path") {
+    if (change.value) session.search_path = parse_search_path(*change.value);
+    else reset_search_path();
+  } else if (change.name == "standard_conforming_strings") {
+    session.standard_conforming_strings =
+        change.value ? parse_bool_setting(*change.value).value_or(true) : true;
+  } else if (change.name == "session_authorization") {
+    if (change.value) session.session_user = *change.value;
+  } else if (change.name == "tombstone.visibility" && session.admin) {
+    std::string v = change.value ? lower_ascii(*change.value) : "all";
+    session.visibility = v == "active" ? Visibility::kActive : Visibility::kAll;
+  } else if (change.name == "tombstone.delete" && session.admin) {
+    std::string v = change.value ? lower_ascii(*change.value) : "soft";
+    session.delete_mode = v == "hard" ? DeleteMode::kHard : DeleteMode::kSoft;
+  }
+}
+
 std::string error_statement(const RewriteError& error) {
   std::string body = "BEGIN RAISE EXCEPTION USING ERRCODE = " + e_literal(error.sqlstate) +
                      ", MESSAGE = " + e_literal(error.message);

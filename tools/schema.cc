@@ -99,6 +99,7 @@ class Inspector {
   Inspector(const config::Config& config, Connection& conn) : config_(config), conn_(conn) {}
 
   std::expected<std::vector<Finding>, PgError> run() {
+    check_database();
     check_admin_roles();
     for (const auto& t : config_.tables) {
       if (error_) break;
@@ -161,6 +162,16 @@ class Inspector {
       return std::nullopt;
     }
     return info;
+  }
+
+  // The tools inspect whatever --dsn names; the proxy applies the policies only to `databases`.
+  void check_database() {
+    auto db = query("SELECT current_database()::text");
+    if (db.rows.empty() || config_.applies_to_database(*db.rows[0][0])) return;
+    add(Severity::kWarning,
+        "database " + quote_identifier(*db.rows[0][0]) + " is not listed in databases: of " +
+            config_.source_file + ", so Tombstone applies no table policy to it",
+        "add it to databases:, or point --dsn at one of the listed databases");
   }
 
   void check_admin_roles() {

@@ -31,7 +31,8 @@ DataRow ten_column_row() {
     if (i == 7) {
       r.columns.push_back(std::nullopt);
     } else {
-      r.columns.push_back(i % 2 ? "some text value " + std::to_string(i) : std::to_string(i * 1000));
+      r.columns.push_back(i % 2 ? "some text value " + std::to_string(i)
+                                : std::to_string(i * 1000));
     }
   }
   return r;
@@ -80,7 +81,8 @@ void encode_bench(benchmark::State& state, const M& message) {
 }
 
 void BM_DecodeQuery(benchmark::State& state) {
-  const std::string wire = wire_of(Query{.sql = "SELECT abalance FROM pgbench_accounts WHERE aid = 4242"});
+  const std::string wire =
+      wire_of(Query{.sql = "SELECT abalance FROM pgbench_accounts WHERE aid = 4242"});
   for (auto _ : state) {
     auto decoded = decode_frontend('Q', std::string_view(wire).substr(kHeaderSize));
     benchmark::DoNotOptimize(decoded);

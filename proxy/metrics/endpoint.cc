@@ -14,7 +14,8 @@ HttpReply text(int status, std::string body) {
 
 }  // namespace
 
-HttpReply respond(std::string_view method, std::string_view target, const Metrics& registry) {
+HttpReply respond(std::string_view method, std::string_view target, const Metrics& registry,
+                  const ProcessStats* process) {
   const std::string_view path = target.substr(0, target.find('?'));
   const bool head = method == "HEAD";
   HttpReply reply;
@@ -25,6 +26,7 @@ HttpReply respond(std::string_view method, std::string_view target, const Metric
     reply.status = 200;
     reply.content_type = std::string(kPrometheusContentType);
     reply.body = render_prometheus(registry.snapshot());
+    if (process != nullptr) reply.body += render_process(*process);
   } else if (path == "/healthz") {
     // Liveness and readiness share this path: while draining the process is alive but must
     // receive no new connections, and a 503 tells both Kubernetes and load balancers so.

@@ -17,9 +17,11 @@ struct HttpReply {
   bool allow_header = false;  // 405 must say which methods are allowed (RFC 9110 §15.5.6)
 };
 
-// GET|HEAD /metrics -> 200 Prometheus text; GET|HEAD /healthz -> 200 "ok", or 503 "draining"
+// GET|HEAD /metrics -> 200 Prometheus text (the registry, then `process` when given);
+// GET|HEAD /healthz -> 200 "ok", or 503 "draining"
 // after SIGTERM so that load balancers and Kubernetes readiness move traffic away while
 // sessions finish; other paths -> 404; other methods -> 405. A query string is ignored.
-HttpReply respond(std::string_view method, std::string_view target, const Metrics& registry);
+HttpReply respond(std::string_view method, std::string_view target, const Metrics& registry,
+                  const ProcessStats* process = nullptr);
 
 }  // namespace tombstone::metrics

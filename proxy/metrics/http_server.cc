@@ -1,5 +1,8 @@
 #include "proxy/metrics/http_server.h"
 
+#include <sys/resource.h>
+#include <unistd.h>
+
 #include <atomic>
 #include <boost/asio/co_spawn.hpp>
 #include <boost/asio/detached.hpp>
@@ -12,7 +15,13 @@
 #include <boost/beast/core/tcp_stream.hpp>
 #include <boost/beast/http.hpp>
 #include <chrono>
+#include <filesystem>
+#include <fstream>
+#include <iterator>
 #include <set>
+#include <sstream>
+#include <string>
+#include <vector>
 
 #include "proxy/metrics/endpoint.h"
 
@@ -34,6 +43,45 @@ struct MetricsServer::State {
 };
 
 namespace {
+
+// /proc/self/stat fields (proc(5)), counted from 1: 14 utime, 15 stime, 22 starttime (clock
+// ticks since boot), 23 vsize (bytes), 24 rss (pages). Missing files leave zeros: the scrape
+// still succeeds.
+ProcessStats read_process_stats() {
+  ProcessStats p;
+  const double ticks = static_cast<double>(sysconf(_SC_CLK_TCK));
+  std::ifstream stat("/proc/self/stat");
+  std::string line;
+  if (std::getline(stat, line)) {
+    // The command name (field 2) may contain spaces: fields start after its closing ')'.
+    std::istringstream fields(line.substr(line.rfind(')') + 2));
+    std::vector<std::string> f{std::istream_iterator<std::string>(fields), {}};
+    if (f.size() >= 22) {  // f[0] is field 3
+      p.cpu_seconds = (std::stod(f[11]) + std::stod(f[12])) / ticks;
+      const double start_ticks = std::stod(f[19]);
+      p.virtual_bytes = std::stoull(f[20]);
+      p.resident_bytes = std::stoull(f[21]) * static_cast<std::uint64_t>(sysconf(_SC_PAGESIZE));
+      std::ifstream proc_stat("/proc/stat");
+      std::string key;
+      double boot = 0;
+      while (proc_stat >> key) {
+        if (key == "btime") {
+          proc_stat >> boot;
+          break;
+        }
+      }
+      p.start_time_seconds = boot + start_ticks / ticks;
+    }
+  }
+  std::error_code ec;
+  for (auto it = std::filesystem::directory_iterator("/proc/self/fd", ec);
+       !ec && it != std::filesystem::directory_iterator(); it.increment(ec)) {
+    ++p.open_fds;
+  }
+  rlimit limit{};
+  if (getrlimit(RLIMIT_NOFILE, &limit) == 0) p.max_fds = limit.rlim_cur;
+  return p;
+}
 
 http::response<http::string_body> to_beast(const HttpReply& reply, unsigned version,
                                            bool keep_alive) {
@@ -98,8 +146,10 @@ asio::awaitable<void> serve_connection(std::shared_ptr<MetricsServer::State> sta
     const auto& request = parser.get();
     const auto method = request.method_string();
     const auto target = request.target();
-    const HttpReply reply = respond(std::string_view(method.data(), method.size()),
-                                    std::string_view(target.data(), target.size()), metrics());
+    const ProcessStats process = read_process_stats();
+    const HttpReply reply =
+        respond(std::string_view(method.data(), method.size()),
+                std::string_view(target.data(), target.size()), metrics(), &process);
     auto response = to_beast(reply, request.version(), request.keep_alive() && !state->stopped);
     stream.expires_after(std::chrono::seconds(kRequestTimeoutSeconds));
     beast::error_code write_error;

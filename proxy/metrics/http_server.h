@@ -3,9 +3,12 @@
 // module that includes Asio, and it does nothing but move endpoint.h's replies onto sockets.
 #pragma once
 
+// clang-format off
+#include <utility>  // before Asio: Boost 1.74 uses std::exchange without including it (DESIGN §9)
+// clang-format on
+
 #include <boost/asio/io_context.hpp>
 #include <memory>
-#include <utility>  // before Asio: Boost 1.74 uses std::exchange without including it (DESIGN §9)
 
 #include "config/config.h"
 

@@ -237,3 +237,24 @@ std::string render_prometheus(const Snapshot& s) {
 }
 
 }  // namespace tombstone::metrics
+
+namespace tombstone::metrics {
+
+std::string render_process(const ProcessStats& p) {
+  std::string out;
+  auto put = [&](std::string_view name, std::string_view type, std::string_view help, auto value) {
+    family(out, name, type, help);
+    fmt::format_to(std::back_inserter(out), "{} {}\n", name, value);
+  };
+  put("process_cpu_seconds_total", "counter", "Total user and system CPU time spent in seconds.",
+      p.cpu_seconds);
+  put("process_start_time_seconds", "gauge",
+      "Start time of the process since unix epoch in seconds.", p.start_time_seconds);
+  put("process_resident_memory_bytes", "gauge", "Resident memory size in bytes.", p.resident_bytes);
+  put("process_virtual_memory_bytes", "gauge", "Virtual memory size in bytes.", p.virtual_bytes);
+  put("process_open_fds", "gauge", "Number of open file descriptors.", p.open_fds);
+  put("process_max_fds", "gauge", "Maximum number of open file descriptors.", p.max_fds);
+  return out;
+}
+
+}  // namespace tombstone::metrics

@@ -172,12 +172,28 @@ class Metrics {
   std::mutex register_mutex_;
 };
 
+// The standard process_* series that Prometheus client libraries export, so dashboards built for
+// them work unchanged. Read from /proc by the HTTP server (read_process_stats in
+// http_server.cc); rendering is pure.
+struct ProcessStats {
+  double cpu_seconds = 0;         // user + system
+  double start_time_seconds = 0;  // since the Unix epoch
+  std::uint64_t resident_bytes = 0;
+  std::uint64_t virtual_bytes = 0;
+  std::uint64_t open_fds = 0;
+  std::uint64_t max_fds = 0;
+};
+
 // The process-wide registry that the proxy updates and GET /metrics renders.
 Metrics& metrics();
 
 // Prometheus text exposition format 0.0.4: `# HELP`/`# TYPE` per family, counters end in
 // `_total`, the histogram has cumulative `_bucket{le=…}`, `_sum` (seconds) and `_count`.
 std::string render_prometheus(const Snapshot& snapshot);
+
+// process_cpu_seconds_total, process_start_time_seconds, process_resident_memory_bytes,
+// process_virtual_memory_bytes, process_open_fds, process_max_fds.
+std::string render_process(const ProcessStats& stats);
 
 // The media type of render_prometheus's output, for the Content-Type header.
 inline constexpr std::string_view kPrometheusContentType =

@@ -1,23 +1,23 @@
 #include "proxy/net/connection.h"
 
+#include <openssl/ssl.h>
+#include <spdlog/spdlog.h>
+
 #include <array>
+#include <boost/asio/co_spawn.hpp>
+#include <boost/asio/connect.hpp>
+#include <boost/asio/detached.hpp>
+#include <boost/asio/read.hpp>
+#include <boost/asio/redirect_error.hpp>
+#include <boost/asio/ssl.hpp>
+#include <boost/asio/steady_timer.hpp>
+#include <boost/asio/use_awaitable.hpp>
+#include <boost/asio/write.hpp>
 #include <chrono>
 #include <exception>
 #include <memory>
 #include <optional>
 #include <string>
-
-#include <boost/asio/co_spawn.hpp>
-#include <boost/asio/redirect_error.hpp>
-#include <boost/asio/connect.hpp>
-#include <boost/asio/detached.hpp>
-#include <boost/asio/read.hpp>
-#include <boost/asio/ssl.hpp>
-#include <boost/asio/steady_timer.hpp>
-#include <boost/asio/use_awaitable.hpp>
-#include <boost/asio/write.hpp>
-#include <openssl/ssl.h>
-#include <spdlog/spdlog.h>
 
 #include "proxy/metrics/metrics.h"
 
@@ -91,7 +91,10 @@ class Outbox final : public OutboxBase {
         wake_.cancel();
       } else {
         wake_.expires_at(asio::steady_timer::time_point::max());
-        { boost::system::error_code ignored; co_await wake_.async_wait(into(ignored)); }
+        {
+          boost::system::error_code ignored;
+          co_await wake_.async_wait(into(ignored));
+        }
       }
     }
     co_return !failed_;
@@ -335,7 +338,8 @@ awaitable<std::optional<std::pair<ProxyError, std::string>>> Connection::connect
     server_tcp_.close(ignored);
   });
   boost::system::error_code rec;
-  auto endpoints = co_await resolver.async_resolve(upstream.host, std::to_string(upstream.port), into(rec));
+  auto endpoints =
+      co_await resolver.async_resolve(upstream.host, std::to_string(upstream.port), into(rec));
   if (rec) {
     timer.cancel();
     co_return std::pair{ProxyError::kUpstreamUnreachable,
@@ -345,12 +349,13 @@ awaitable<std::optional<std::pair<ProxyError, std::string>>> Connection::connect
   co_await asio::async_connect(server_tcp_, endpoints, into(cec));
   timer.cancel();
   if (cec || *timed_out) {
-    co_return std::pair{ProxyError::kUpstreamUnreachable,
-                        where + ": " +
-                            (*timed_out ? std::string("connect timed out after ") +
-                                              std::to_string(runtime_->config->limits.connect_timeout.count()) +
-                                              " ms"
-                                        : cec.message())};
+    co_return std::pair{
+        ProxyError::kUpstreamUnreachable,
+        where + ": " +
+            (*timed_out
+                 ? std::string("connect timed out after ") +
+                       std::to_string(runtime_->config->limits.connect_timeout.count()) + " ms"
+                 : cec.message())};
   }
   boost::system::error_code ec;
   server_tcp_.set_option(tcp::no_delay(true), ec);
@@ -470,14 +475,14 @@ awaitable<void> Connection::pump(bool from_client, From& from) {
     }
     const std::size_t to_server = to_server_.size() - server_before;
     const std::size_t to_client = to_client_.size() - client_before;
-    if (to_server > 0) {
+    // Bytes forwarded on behalf of the peer; the invisible catalog query is not counted.
+    if (from_client) {
       m.bytes_client_to_server.add(to_server);
-      if (!co_await server_box_->flush()) co_return;
-    }
-    if (to_client > 0) {
+    } else {
       m.bytes_server_to_client.add(to_client);
-      if (!co_await client_box_->flush()) co_return;
     }
+    if (to_server > 0 && !co_await server_box_->flush()) co_return;
+    if (to_client > 0 && !co_await client_box_->flush()) co_return;
     if (next != Next::kContinue) co_return;
   }
 }

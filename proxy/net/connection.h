@@ -4,14 +4,12 @@
 // types so TCP and TLS share every line.
 #pragma once
 
-#include <utility>  // before Asio: Boost 1.74 uses std::exchange without including it
-
 #include <atomic>
-#include <cstddef>
-#include <unordered_set>
-
 #include <boost/asio/io_context.hpp>
 #include <boost/asio/ip/tcp.hpp>
+#include <cstddef>
+#include <unordered_set>
+#include <utility>  // before Asio: Boost 1.74 uses std::exchange without including it
 
 #include "proxy/net/runtime.h"
 

@@ -29,8 +29,9 @@ std::expected<std::shared_ptr<const Runtime>, std::string> make_runtime(config::
     try {
       ctx->use_certificate_chain_file(config.tls_client.cert);
     } catch (const boost::system::system_error& e) {
-      return std::unexpected(source + ": tls.client.cert: " +
-                             describe_file_error("cannot load certificate", config.tls_client.cert, e));
+      return std::unexpected(
+          source + ": tls.client.cert: " +
+          describe_file_error("cannot load certificate", config.tls_client.cert, e));
     }
     try {
       ctx->use_private_key_file(config.tls_client.key, ssl::context::pem);

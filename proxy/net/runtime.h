@@ -3,16 +3,14 @@
 // (through ThreadEnvironment) and new connections use it at once.
 #pragma once
 
-#include <utility>  // before Asio: Boost 1.74 uses std::exchange without including it
-
 #include <atomic>
+#include <boost/asio/ssl/context.hpp>
 #include <cstdint>
 #include <expected>
 #include <memory>
 #include <mutex>
 #include <string>
-
-#include <boost/asio/ssl/context.hpp>
+#include <utility>  // before Asio: Boost 1.74 uses std::exchange without including it
 
 #include "config/config.h"
 #include "parser/rewriter.h"

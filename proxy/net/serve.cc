@@ -5,8 +5,17 @@
 // so a session's two pumps never run concurrently and need no locks.
 #include "proxy/net/serve.h"
 
-#include <utility>  // before Asio: Boost 1.74 uses std::exchange without including it
+#include <spdlog/spdlog.h>
 
+#include <boost/asio/co_spawn.hpp>
+#include <boost/asio/detached.hpp>
+#include <boost/asio/executor_work_guard.hpp>
+#include <boost/asio/ip/tcp.hpp>
+#include <boost/asio/post.hpp>
+#include <boost/asio/redirect_error.hpp>
+#include <boost/asio/signal_set.hpp>
+#include <boost/asio/steady_timer.hpp>
+#include <boost/asio/use_awaitable.hpp>
 #include <chrono>
 #include <cstdio>
 #include <cstring>
@@ -14,18 +23,8 @@
 #include <optional>
 #include <string>
 #include <thread>
+#include <utility>  // before Asio: Boost 1.74 uses std::exchange without including it
 #include <vector>
-
-#include <boost/asio/co_spawn.hpp>
-#include <boost/asio/redirect_error.hpp>
-#include <boost/asio/detached.hpp>
-#include <boost/asio/executor_work_guard.hpp>
-#include <boost/asio/ip/tcp.hpp>
-#include <boost/asio/post.hpp>
-#include <boost/asio/signal_set.hpp>
-#include <boost/asio/steady_timer.hpp>
-#include <boost/asio/use_awaitable.hpp>
-#include <spdlog/spdlog.h>
 
 #include "config/loader.h"
 #include "proxy/metrics/http_server.h"
@@ -46,7 +45,6 @@ namespace {
 inline auto into(boost::system::error_code& ec) {
   return asio::redirect_error(asio::use_awaitable, ec);
 }
-
 
 void print_usage(std::FILE* to) {
   std::fprintf(to,
@@ -133,7 +131,10 @@ class Server {
         // EMFILE and friends: log, pause a little, keep serving the sessions we have.
         spdlog::error("accept failed: {}", ec.message());
         asio::steady_timer pause(acceptor_->get_executor(), std::chrono::milliseconds(100));
-        { boost::system::error_code ignored; co_await pause.async_wait(into(ignored)); }
+        {
+          boost::system::error_code ignored;
+          co_await pause.async_wait(into(ignored));
+        }
         continue;
       }
       asio::post(worker.io, [s = std::make_shared<tcp::socket>(std::move(socket)), &worker] {
@@ -208,7 +209,10 @@ class Server {
     asio::steady_timer timer(co_await asio::this_coro::executor);
     while (live_total_.load() > 0 && std::chrono::steady_clock::now() < deadline) {
       timer.expires_after(std::chrono::milliseconds(20));
-      { boost::system::error_code ignored; co_await timer.async_wait(into(ignored)); }
+      {
+        boost::system::error_code ignored;
+        co_await timer.async_wait(into(ignored));
+      }
     }
     if (live_total_.load() > 0) {
       spdlog::warn("drain timeout: closing {} sessions still open", live_total_.load());

@@ -35,8 +35,7 @@ class CatalogCache {
 
  private:
   mutable std::mutex mutex_;
-  std::map<std::pair<std::string, std::uint64_t>, std::shared_ptr<const parser::Catalog>>
-      entries_;
+  std::map<std::pair<std::string, std::uint64_t>, std::shared_ptr<const parser::Catalog>> entries_;
 };
 
 // Configured tables (and archive tables) of `config` that `catalog` lacks.

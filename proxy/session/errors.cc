@@ -46,8 +46,9 @@ ErrorText error_text(ProxyError error, std::string_view detail) {
               "Only members of a role listed in admin_roles may set tombstone.visibility or "
               "tombstone.delete."};
     case ProxyError::kShuttingDown:
-      return {"FATAL", "57P01", with_detail("terminating connection because the proxy is "
-                                            "shutting down"),
+      return {"FATAL", "57P01",
+              with_detail("terminating connection because the proxy is "
+                          "shutting down"),
               "Reconnect; another Tombstone instance (or this one after restart) will serve "
               "you."};
     case ProxyError::kInternal:

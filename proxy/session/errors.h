@@ -9,16 +9,16 @@
 namespace tombstone::session {
 
 enum class ProxyError {
-  kProtocolViolation,     // 08P01: the client's bytes do not frame as protocol v3
-  kMessageTooLarge,       // 08P01: a message Tombstone must buffer exceeds max_message_size
-  kBytesBeforeTls,        // 08P01: bytes after SSLRequest, before the handshake (CVE-2021-23214)
-  kTlsRequired,           // 28000: tls.client.mode require, plaintext StartupMessage
-  kUpstreamUnreachable,   // 08001: connect to the server failed or timed out
-  kUpstreamTls,           // 08001: the server refused TLS or the handshake/verification failed
-  kUpstreamProtocol,      // 08006: the server's bytes do not frame as protocol v3
-  kSettingNotAllowed,     // 42501: non-admin set tombstone.visibility/delete in the startup packet
-  kShuttingDown,          // 57P01: SIGTERM drained this idle session
-  kInternal,              // XX000: an unexpected failure inside Tombstone
+  kProtocolViolation,    // 08P01: the client's bytes do not frame as protocol v3
+  kMessageTooLarge,      // 08P01: a message Tombstone must buffer exceeds max_message_size
+  kBytesBeforeTls,       // 08P01: bytes after SSLRequest, before the handshake (CVE-2021-23214)
+  kTlsRequired,          // 28000: tls.client.mode require, plaintext StartupMessage
+  kUpstreamUnreachable,  // 08001: connect to the server failed or timed out
+  kUpstreamTls,          // 08001: the server refused TLS or the handshake/verification failed
+  kUpstreamProtocol,     // 08006: the server's bytes do not frame as protocol v3
+  kSettingNotAllowed,    // 42501: non-admin set tombstone.visibility/delete in the startup packet
+  kShuttingDown,         // 57P01: SIGTERM drained this idle session
+  kInternal,             // XX000: an unexpected failure inside Tombstone
 };
 
 // Appends the complete ErrorResponse message (header included) to `out`. `detail` completes the

@@ -1,13 +1,15 @@
 #include "proxy/session/session.h"
 
+#include <spdlog/spdlog.h>
+
 #include <algorithm>
+#include <chrono>
 #include <cstring>
 #include <limits>
 #include <utility>
 #include <variant>
 
-#include <spdlog/spdlog.h>
-
+#include "proxy/metrics/metrics.h"
 #include "proxy/wire/messages.h"
 
 namespace tombstone::session {
@@ -132,7 +134,8 @@ class Session::SlotQueue {
  private:
   void grow() {
     std::vector<Slot> bigger(ring_.empty() ? 8 : ring_.size() * 2);
-    for (std::size_t i = 0; i < size_; ++i) bigger[i] = std::move(ring_[(head_ + i) & (ring_.size() - 1)]);
+    for (std::size_t i = 0; i < size_; ++i)
+      bigger[i] = std::move(ring_[(head_ + i) & (ring_.size() - 1)]);
     ring_ = std::move(bigger);
     head_ = 0;
   }
@@ -253,8 +256,7 @@ Next Session::run(bool from_client, std::string_view data, Outputs out) {
           const auto length = wire::parse_startup_length(std::string_view(f.header, 4),
                                                          wire::kMaxStartupPacketSize);
           if (!length) {
-            return close_with(ProxyError::kProtocolViolation, wire::describe(length.error()),
-                              out);
+            return close_with(ProxyError::kProtocolViolation, wire::describe(length.error()), out);
           }
           f.body.clear();
           f.remaining = *length - 4;
@@ -265,9 +267,9 @@ Next Session::run(bool from_client, std::string_view data, Outputs out) {
         const auto header = wire::parse_header(std::string_view(f.header, 5),
                                                std::numeric_limits<std::int32_t>::max());
         if (!header) {
-          return close_with(from_client ? ProxyError::kProtocolViolation
-                                        : ProxyError::kUpstreamProtocol,
-                            wire::describe(header.error()), out);
+          return close_with(
+              from_client ? ProxyError::kProtocolViolation : ProxyError::kUpstreamProtocol,
+              wire::describe(header.error()), out);
         }
         const Decision decision =
             from_client ? decide_client(header->type) : decide_server(header->type);
@@ -276,14 +278,13 @@ Next Session::run(bool from_client, std::string_view data, Outputs out) {
           const std::size_t max = config_->limits.max_message_size;
           if (header->body_size() > max) {
             const std::string detail =
-                std::string(wire::message_name(from_client ? wire::Side::kFrontend
-                                                           : wire::Side::kBackend,
-                                               header->type)) +
+                std::string(wire::message_name(
+                    from_client ? wire::Side::kFrontend : wire::Side::kBackend, header->type)) +
                 " of " + std::to_string(header->length + 1) +
                 " bytes exceeds limits.max_message_size (" + std::to_string(max) + " bytes)";
-            return close_with(from_client ? ProxyError::kMessageTooLarge
-                                          : ProxyError::kUpstreamProtocol,
-                              detail, out);
+            return close_with(
+                from_client ? ProxyError::kMessageTooLarge : ProxyError::kUpstreamProtocol, detail,
+                out);
           }
           f.body.clear();
           f.state = Framer::State::kBuffering;
@@ -324,6 +325,7 @@ Session::Decision Session::decide_client(char type) {
       return any_refused_ ? Decision::kBuffer : Decision::kPeek;
     case 'S':  // Sync: ReadyForQuery ends the batch
     case 'F':  // FunctionCall: answered by FunctionCallResponse + ReadyForQuery
+      if (type == 'F') metrics::metrics().count_statement(metrics::StatementKind::kFunctionCall);
       if (phase_ == Phase::kReady) queue_->push(Slot{.sync_point = true});
       return Decision::kStream;
     case 'X':
@@ -359,8 +361,7 @@ void Session::forward_raw(char type, std::string_view body, std::string& out) {
 // ---------------------------------------------------------------------------------------------
 // Startup.
 
-Next Session::handle_startup_packet(std::string_view packet, std::string_view rest,
-                                    Outputs out) {
+Next Session::handle_startup_packet(std::string_view packet, std::string_view rest, Outputs out) {
   auto message = wire::decode_startup(packet);
   if (!message) {
     return close_with(ProxyError::kProtocolViolation, wire::describe(message.error()), out);
@@ -504,7 +505,29 @@ const parser::Rewrite* Session::rewrite(std::string_view sql) {
   adopt_latest_config();
   if (!rewriting()) return nullptr;
   if (settings_.version() != settings_version_) rebuild_state();
-  return &env_.rewrite_cache().get(sql, *config_, *catalog_, state_);
+  auto& cache = env_.rewrite_cache();
+  const auto hits = cache.hits();
+  const auto started = std::chrono::steady_clock::now();
+  const parser::Rewrite& rw = cache.get(sql, *config_, *catalog_, state_);
+  auto& m = metrics::metrics();
+  m.observe_rewrite(std::chrono::steady_clock::now() - started);
+  if (cache.hits() != hits) {
+    m.cache_hits.add();
+  } else {
+    m.cache_misses.add();
+  }
+  for (const auto& statement : rw.statements) {
+    if (statement.error) {
+      const auto& e = *statement.error;
+      m.count_refusal(e.sqlstate == "42501" ? metrics::RefusalReason::kPermission
+                      : e.sqlstate == "0A000" && e.message.find("pars") != std::string::npos
+                          ? metrics::RefusalReason::kUnparsable
+                          : metrics::RefusalReason::kUnsupported);
+    } else if (statement.changed) {
+      for (const auto& target : statement.deletes) m.count_rewrite(target.table, target.strategy);
+    }
+  }
+  return &rw;
 }
 
 Session::StatementInfo Session::info_for(const parser::StatementRewrite& statement) {
@@ -542,7 +565,11 @@ void Session::forward_query(std::string_view body, Outputs out) {
   } else {
     forward_raw('Q', body, out.to_server);
   }
+  metrics::metrics().count_statement(metrics::StatementKind::kQuery);
   if (rw != nullptr) {
+    for (std::size_t i = 1; i < rw->statements.size(); ++i) {
+      metrics::metrics().count_statement(metrics::StatementKind::kQuery);
+    }
     for (const auto& statement : rw->statements) {
       queue_->push(Slot{.sync_point = false, .info = info_for(statement)});
     }
@@ -551,6 +578,7 @@ void Session::forward_query(std::string_view body, Outputs out) {
 }
 
 void Session::forward_parse(std::string_view body, Outputs out) {
+  metrics::metrics().count_statement(metrics::StatementKind::kParse);
   std::size_t pos = 0;
   const auto name = read_cstring(body, pos);
   const auto query = name ? read_cstring(body, pos) : std::nullopt;
@@ -570,10 +598,10 @@ void Session::forward_parse(std::string_view body, Outputs out) {
       // The DO block uses no parameters: declared ones must have a type PostgreSQL can accept
       // unused (text), and Binds for it are sent with NULLs (forward_bind).
       any_refused_ = true;
-      const std::uint32_t count =
-          param_types.size() >= 2 ? (static_cast<unsigned char>(param_types[0]) << 8) |
-                                        static_cast<unsigned char>(param_types[1])
-                                  : 0;
+      const std::uint32_t count = param_types.size() >= 2
+                                      ? (static_cast<unsigned char>(param_types[0]) << 8) |
+                                            static_cast<unsigned char>(param_types[1])
+                                      : 0;
       info.refused_params = param_types.size() == 2 + 4 * count ? count : 0;
       declared.push_back(static_cast<char>(info.refused_params >> 8));
       declared.push_back(static_cast<char>(info.refused_params));
@@ -605,6 +633,7 @@ bool Session::peek_bind(std::string_view body_prefix, bool complete) {
   const auto portal = read_cstring(body_prefix, pos);
   const auto statement = portal ? read_cstring(body_prefix, pos) : std::nullopt;
   if (!statement) return complete;  // need more bytes (or a malformed Bind: nothing to learn)
+  metrics::metrics().count_statement(metrics::StatementKind::kBind);
   const StatementInfo* info = &unnamed_statement_;
   if (!statement->empty()) {
     auto it = statements_.find(*statement);
@@ -646,6 +675,7 @@ void Session::forward_bind(std::string_view body, Outputs out) {
 }
 
 void Session::on_execute(std::string_view body) {
+  metrics::metrics().count_statement(metrics::StatementKind::kExecute);
   std::size_t pos = 0;
   const auto portal = read_cstring(body, pos);
   Slot slot;
@@ -768,8 +798,8 @@ void Session::log_deletes(const StatementInfo& info, std::string_view tag) {
   for (const auto& target : info.deletes) {
     spdlog::info("tombstone: DELETE table={} strategy={} rows={} actor={} user={} database={}",
                  target.table.to_sql(), kStrategy[static_cast<int>(target.strategy)],
-                 row_count(tag), actor && !actor->empty() ? *actor : startup_.user,
-                 startup_.user, startup_.database);
+                 row_count(tag), actor && !actor->empty() ? *actor : startup_.user, startup_.user,
+                 startup_.database);
   }
 }
 
@@ -822,8 +852,7 @@ Next Session::on_ready_for_query(char status, std::string_view body, Outputs out
 // ---------------------------------------------------------------------------------------------
 // The invisible query.
 
-bool Session::start_hidden_query(bool startup, bool with_admin, bool force_catalog,
-                                 Outputs out) {
+bool Session::start_hidden_query(bool startup, bool with_admin, bool force_catalog, Outputs out) {
   const config::Config& cfg = pending_config_ ? *pending_config_ : *config_;
   with_admin = with_admin && !cfg.admin_roles.empty();
   bool with_catalog = needs_catalog(cfg);
@@ -914,13 +943,12 @@ Next Session::finish_hidden_query(Outputs out) {
     state_.admin = hidden_.admin && !(hidden_.failed && hidden_.statement == 0);
   }
   if (hidden_.with_catalog) {
-    const bool catalog_ok =
-        !hidden_.failed && hidden_.statement == (hidden_.with_admin ? 2 : 1);
+    const bool catalog_ok = !hidden_.failed && hidden_.statement == (hidden_.with_admin ? 2 : 1);
     if (catalog_ok) {
       bool first = false;
-      catalog_ = env_.catalogs().store(startup_.database, cfg.generation,
-                                       parser::catalog_from_rows(hidden_.rows), hidden_.publish,
-                                       &first);
+      catalog_ =
+          env_.catalogs().store(startup_.database, cfg.generation,
+                                parser::catalog_from_rows(hidden_.rows), hidden_.publish, &first);
       if (first && hidden_.publish) {
         for (const auto& missing : missing_tables(cfg, *catalog_)) {
           spdlog::error(

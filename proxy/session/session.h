@@ -115,7 +115,7 @@ class Session {
   struct StatementInfo {
     parser::TagFixup fixup = parser::TagFixup::kNone;
     bool ddl = false;
-    bool refused = false;  // sent as error_statement(): its Binds carry no parameters
+    bool refused = false;              // sent as error_statement(): its Binds carry no parameters
     std::uint32_t refused_params = 0;  // parameters the refused statement was declared with
     std::vector<parser::SettingChange> settings;
     std::vector<parser::DeleteTarget> deletes;  // for the DELETE log line
@@ -200,11 +200,11 @@ class Session {
     bool startup = false;  // the first one, right after authentication
     bool with_admin = false;
     bool with_catalog = false;
-    bool publish = true;   // catalog taken outside a transaction block: share it
-    int statement = 0;     // index of the statement whose responses arrive now
+    bool publish = true;  // catalog taken outside a transaction block: share it
+    int statement = 0;    // index of the statement whose responses arrive now
     bool admin = false;
     bool failed = false;
-    std::string held;      // the client's ReadyForQuery, released when done
+    std::string held;  // the client's ReadyForQuery, released when done
     std::vector<std::vector<std::string>> rows;
   } hidden_;
   bool refresh_wanted_ = false;

@@ -18,7 +18,7 @@ namespace tombstone::session {
 
 struct TrackedSettings {
   std::vector<std::string> search_path = {"\"$user\"", "public"};  // raw entries
-  std::optional<parser::Visibility> visibility;  // nullopt: the session's default
+  std::optional<parser::Visibility> visibility;                    // nullopt: the session's default
   std::optional<parser::DeleteMode> delete_mode;
   std::optional<std::string> actor;  // tombstone.actor, for the DELETE log line
   bool operator==(const TrackedSettings&) const = default;

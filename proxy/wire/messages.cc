@@ -55,16 +55,13 @@ class Reader {
     return bytes(static_cast<std::size_t>(len));
   }
 
-  // An Int16 element count; negative counts are malformed. Also caps a vector reservation by
-  // what the remaining bytes could hold, so a lying count cannot make us allocate.
-  std::size_t count() {
-    const std::int16_t n = i16();
-    if (n < 0) {
-      ok_ = false;
-      return 0;
-    }
-    return static_cast<std::size_t>(n);
-  }
+  // An Int16 element count. The docs say Int16, but PostgreSQL and libpq read these counts as
+  // unsigned (pq_getmsgint(msg, 2), pqGetInt(.., 2)): a statement may have up to 65535
+  // parameters, so Bind/Parse/ParameterDescription counts above 32767 are real traffic that a
+  // transparent proxy must pass. A count the body cannot hold still fails (bounds checks).
+  std::size_t count() { return static_cast<std::size_t>(uint(2)); }
+  // Caps a vector reservation by what the remaining bytes could hold, so a lying count cannot
+  // make us allocate.
   std::size_t reserve_hint(std::size_t count, std::size_t min_element_size) const {
     return std::min(count, remaining() / min_element_size);
   }
@@ -111,9 +108,10 @@ void put_cstring(std::string& out, std::string_view s) {
   out.append(s);
   out.push_back('\0');
 }
-// Counts are Int16 on the wire; larger vectors cannot be represented and are truncated by the
-// cast, which the caller owns (PostgreSQL limits columns and parameters far below that).
-void put_count(std::string& out, std::size_t n) { put_i16(out, static_cast<std::int16_t>(n)); }
+// Counts are 16 bits on the wire (read unsigned, see Reader::count); PostgreSQL's own limits
+// (65535 parameters, 1664 columns) keep real messages below that, and messages built from
+// decoded ones cannot exceed it.
+void put_count(std::string& out, std::size_t n) { put_u16(out, static_cast<std::uint16_t>(n)); }
 void put_nullable(std::string& out, const std::optional<std::string>& v) {
   if (!v) {
     put_i32(out, -1);

@@ -21,7 +21,7 @@
 
 namespace tombstone::wire {
 
-inline constexpr std::size_t kHeaderSize = 5;  // type byte + Int32 length (incl. itself)
+inline constexpr std::size_t kHeaderSize = 5;         // type byte + Int32 length (incl. itself)
 inline constexpr std::size_t kStartupHeaderSize = 4;  // Int32 length (incl. itself)
 
 // Startup-phase codes (protocol-message-formats: StartupMessage, SSLRequest, GSSENCRequest,
@@ -118,8 +118,8 @@ struct Bind {
   static constexpr char kType = 'B';
   std::string portal;
   std::string statement;
-  std::vector<std::int16_t> param_formats;             // 0 text, 1 binary
-  std::vector<std::optional<std::string>> params;      // nullopt = SQL NULL (length -1)
+  std::vector<std::int16_t> param_formats;         // 0 text, 1 binary
+  std::vector<std::optional<std::string>> params;  // nullopt = SQL NULL (length -1)
   std::vector<std::int16_t> result_formats;
   bool operator==(const Bind&) const = default;
 };
@@ -212,12 +212,12 @@ struct ReadyForQuery {
 };
 struct FieldDescription {
   std::string name;
-  std::uint32_t table_oid = 0;    // 0 if not a table column
-  std::int16_t column_attr = 0;   // attribute number, 0 if not a table column
+  std::uint32_t table_oid = 0;   // 0 if not a table column
+  std::int16_t column_attr = 0;  // attribute number, 0 if not a table column
   std::uint32_t type_oid = 0;
-  std::int16_t type_size = 0;     // pg_type.typlen; negative = variable width
+  std::int16_t type_size = 0;  // pg_type.typlen; negative = variable width
   std::int32_t type_modifier = -1;
-  std::int16_t format = 0;        // 0 text, 1 binary
+  std::int16_t format = 0;  // 0 text, 1 binary
   bool operator==(const FieldDescription&) const = default;
 };
 struct RowDescription {
@@ -337,7 +337,9 @@ bool is_known_type(Side side, char type);
 std::string_view message_name(Side side, char type);
 
 // Decodes a body (the bytes after the 5-byte header). Bodies must match their format exactly:
-// a missing terminator, a negative count, a length past the end or trailing bytes is kMalformed.
+// a missing terminator, a count or length past the end, a negative length other than -1 (NULL),
+// a negative Int32 count or trailing bytes is kMalformed. Int16 counts are read unsigned, as
+// PostgreSQL reads them (up to 65535 parameters).
 std::expected<FrontendMessage, WireError> decode_frontend(char type, std::string_view body);
 std::expected<BackendMessage, WireError> decode_backend(char type, std::string_view body);
 // Decodes a startup-phase packet given the bytes after its Int32 length: StartupMessage (major

@@ -5,6 +5,8 @@
 namespace tombstone::wire {
 namespace {
 
+constexpr std::size_t kRetainedCapacity = 16 * 1024;
+
 // The Int32 code that opens every startup packet (parse_startup_length guarantees 4 bytes).
 std::uint32_t read_code(std::string_view body) {
   std::uint32_t code = 0;
@@ -41,11 +43,16 @@ std::expected<std::optional<RawMessage>, WireError> StreamDecoder::fail(WireErro
 }
 
 RawMessage StreamDecoder::take(char type, std::size_t header_size, std::size_t body_size) {
-  RawMessage message{.type = type,
-                     .body = buffer_.substr(read_offset_ + header_size, body_size)};
+  RawMessage message{.type = type, .body = buffer_.substr(read_offset_ + header_size, body_size)};
   read_offset_ += header_size + body_size;
   if (read_offset_ == buffer_.size()) {
-    buffer_.clear();
+    // An idle connection keeps at most a small buffer: one large message must not pin its
+    // memory for the connection's lifetime (DESIGN §8: <= 64 KiB per idle connection pair).
+    if (buffer_.capacity() > kRetainedCapacity) {
+      std::string().swap(buffer_);
+    } else {
+      buffer_.clear();
+    }
     read_offset_ = 0;
   }
   return message;

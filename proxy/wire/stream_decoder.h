@@ -47,6 +47,8 @@ class StreamDecoder {
   // sent before the TLS handshake were not encrypted (CVE-2021-23214), and the caller refuses
   // the connection.
   std::size_t buffered_size() const { return buffer_.size() - read_offset_; }
+  // Memory held by the decoder; returns to a few KiB once a large message has been taken.
+  std::size_t buffer_capacity() const { return buffer_.capacity(); }
 
  private:
   std::expected<std::optional<RawMessage>, WireError> next_startup_packet();

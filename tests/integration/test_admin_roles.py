@@ -264,3 +264,37 @@ def test_set_role_to_an_admin_role_is_refused_by_the_server(env, sql):
     assert err.value.pgcode == "42501"
     assert ids(plain) == LIVE
     assert fetch(plain, "SELECT session_user, current_user") == [("bob", "bob")]
+
+
+def test_admin_archive_delete_default_and_hard(env):
+    admin = env.via("alice")
+    assert status(admin, "DELETE FROM orders WHERE id = 1") == ("DELETE 1", 1)
+    assert env.rows("SELECT id, archived_by FROM orders_archive") == [(1, "alice")]
+    fetch(admin, "SET tombstone.delete = hard")
+    assert status(admin, "DELETE FROM orders WHERE id = 2") == ("DELETE 1", 1)
+    assert env.rows("SELECT id FROM orders_archive") == [(1,)]  # erased, not archived
+    assert env.rows("SELECT id FROM orders ORDER BY id") == [(3,), (4,), (5,)]
+
+
+@pytest.mark.parametrize("sql", ["RESET ALL", "DISCARD ALL", "RESET tombstone.visibility",
+                                 "RESET SESSION AUTHORIZATION", "RESET ROLE"])
+def test_non_admin_reset_or_discard_does_not_lift_filtering(env, sql):
+    plain = env.via("bob")
+    try:
+        fetch(plain, sql)
+    except psycopg2.Error as e:
+        assert e.pgcode == "42501", e
+    assert ids(plain) == LIVE
+    assert status(plain, "DELETE FROM users WHERE id = 5") == ("DELETE 1", 1)
+    assert env.rows("SELECT deleted_at IS NOT NULL FROM users WHERE id = 5") == [(True,)]
+
+
+def test_reason_and_actor_are_recorded(env):
+    plain = env.via("bob")
+    fetch(plain, "SET tombstone.actor = 'user:42'")
+    fetch(plain, "SET tombstone.reason = 'customer request'")
+    assert status(plain, "DELETE FROM users WHERE id IN (6, 7, 9)") == ("DELETE 2", 2)
+    assert env.rows("SELECT id, deleted_by, deleted_reason FROM users WHERE id IN (6, 7, 9)"
+                    " ORDER BY id") == [(6, "user:42", "customer request"),
+                                        (7, "user:42", "customer request"), (9, "seed", None)]
+    assert_delete_logged(env.proxy, "public.users", "soft", 2, "user:42")

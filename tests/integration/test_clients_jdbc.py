@@ -15,15 +15,25 @@ SETUP = "CREATE TABLE items (id int PRIMARY KEY, name text NOT NULL, qty int);"
 
 
 @pytest.fixture(scope="module")
-def env():
+def classes(tmp_path_factory):
+    """Compiled once: a single-file source launch would recompile for each of the six runs."""
+    out_dir = tmp_path_factory.mktemp("jdbc-classes")
+    javac = run(["javac", "-cp", JDBC_JAR, "-d", str(out_dir), str(JAVA_DIR / "JdbcWorkload.java")],
+                timeout=180)
+    assert javac.returncode == 0, javac.stderr
+    return out_dir
+
+
+@pytest.fixture(scope="module")
+def env(classes):
     with proxied_cluster() as (pg, ts):
-        yield pg, ts
+        yield pg, ts, classes
 
 
-def jdbc_run(port, dbname, extra):
+def jdbc_run(classes, port, dbname, extra):
     url = (f"jdbc:postgresql://127.0.0.1:{port}/{dbname}?user=postgres&sslmode=disable"
            f"&{extra}")
-    out = run(["java", "-cp", JDBC_JAR, str(JAVA_DIR / "JdbcWorkload.java"), url], timeout=180)
+    out = run(["java", "-cp", f"{JDBC_JAR}:{classes}", "JdbcWorkload", url], timeout=180)
     return out.returncode, out.stdout, out.stderr
 
 
@@ -33,10 +43,10 @@ def jdbc_run(port, dbname, extra):
     ("simple", "preferQueryMode=simple"),  # parameters interpolated, simple Query messages
 ])
 def test_jdbc_matches_direct(env, mode, extra):
-    pg, ts = env
+    pg, ts, classes = env
     create_databases(pg, [f"jdbc_{mode}_d", f"jdbc_{mode}_p"], SETUP)
-    direct = jdbc_run(pg.port, f"jdbc_{mode}_d", extra)
-    proxied = jdbc_run(ts.port, f"jdbc_{mode}_p", extra)
+    direct = jdbc_run(classes, pg.port, f"jdbc_{mode}_d", extra)
+    proxied = jdbc_run(classes, ts.port, f"jdbc_{mode}_p", extra)
     assert direct[0] == 0, direct[2]
     assert "batch: [1, 1, 1" in direct[1] and "error: 22012" in direct[1]
     assert "copy in: 2" in direct[1] and "batch error: 23505" in direct[1]

@@ -12,7 +12,7 @@ import time
 import psycopg2
 import pytest
 
-from pgwire import RawSession, query
+from pgwire import RawSession, query, startup_packet
 from proxyenv import PSQL, log_tail, proxied_cluster, wait_until
 
 # Memory bounds are behaviour: a streaming proxy holds a few buffers per session, never a result.
@@ -123,3 +123,29 @@ def test_200mb_copy_out_streams(env):
     assert received == COPY_ROWS * (COPY_ROW_BYTES + 1)
     assert len(samples) > 5
     assert max(samples) - baseline < COPY_RSS_BOUND_KIB, (baseline, max(samples))
+
+
+def test_server_sessions_do_not_leak(env):
+    """However a client leaves (Terminate, a bare close, a close mid-query, a close during
+    startup), its server session ends too."""
+    pg, ts = env
+
+    def client_backends():
+        return int(pg.psql("SELECT count(*) FROM pg_stat_activity "
+                           "WHERE backend_type = 'client backend' AND pid <> pg_backend_pid()"))
+
+    baseline = client_backends()
+    for i in range(8):
+        s = RawSession(ts.port)
+        s.simple_query("SELECT 1")
+        s.close(terminate_first=(i % 2 == 0))
+        s = RawSession(ts.port)
+        s.send(query("SELECT pg_sleep(1)"))
+        s.close(terminate_first=False)
+        with socket.create_connection(("127.0.0.1", ts.port), timeout=10) as c:
+            c.sendall(startup_packet())
+        conn = psycopg2.connect(ts.dsn())
+        conn.close()
+    wait_until(lambda: client_backends() == baseline, timeout=30,
+               what=lambda: f"backends back to {baseline}, now {client_backends()}" +
+               log_tail(ts))

@@ -81,45 +81,54 @@ def test_upstream_that_never_accepts_hits_connect_timeout():
         blackhole.close()
 
 
-def test_server_stopped_then_started():
-    with proxied_cluster() as (pg, ts):
-        assert query_ok(ts)
-        pg.stop("fast")
-        error, _ = raw_startup_error(ts)
-        assert_connection_error(error, r"connect|upstream|server|refused")
-        pg.start()
-        assert query_ok(ts), log_tail(ts)
-
-
-def test_server_killed_during_long_query():
+@pytest.fixture(scope="module")
+def env():
     with proxied_cluster() as (pg, ts):
         pg.psql("CREATE TABLE t (id int)")
-        conn = psycopg2.connect(ts.dsn())
-        outcome = {}
+        yield pg, ts
 
-        def long_query():
-            start = time.monotonic()
-            try:
-                conn.cursor().execute("SELECT pg_sleep(30) -- killed")
-                outcome["result"] = "finished"
-            except psycopg2.Error as e:
-                outcome["result"] = e
-            outcome["elapsed"] = time.monotonic() - start
 
-        t = threading.Thread(target=long_query)
-        t.start()
-        wait_running(pg, "-- killed")
-        pg.stop("immediate")
-        t.join(timeout=30)
-        assert not t.is_alive(), "the client was left hanging after the server died"
-        assert isinstance(outcome["result"], psycopg2.OperationalError), outcome
-        assert outcome["elapsed"] < ERROR_BOUND_S, outcome
-        assert conn.closed or conn.status is not None
-        conn.close()
-        assert ts.proc.poll() is None, "Tombstone died with the server" + log_tail(ts)
+def test_server_stopped_then_started(env):
+    pg, ts = env
+    assert query_ok(ts)
+    pg.stop("fast")
+    error, _ = raw_startup_error(ts)
+    assert_connection_error(error, r"connect|upstream|server|refused")
+    pg.start()
+    assert query_ok(ts), log_tail(ts)
 
-        error, _ = raw_startup_error(ts)  # server down: a clear error, not a hang
-        assert_connection_error(error, r"connect|upstream|server|refused")
-        pg.start()  # crash recovery, then new sessions work through the same Tombstone
-        assert query_ok(ts), log_tail(ts)
-        assert pg.psql("SELECT count(*) FROM t") == "0\n"
+
+def test_server_killed_during_long_query(env):
+    pg, ts = env
+    conn = psycopg2.connect(ts.dsn())
+    cur = conn.cursor()
+    cur.execute("INSERT INTO t VALUES (1)")
+    conn.commit()
+    cur.execute("INSERT INTO t VALUES (2)")  # left uncommitted when the server dies
+    outcome = {}
+
+    def long_query():
+        start = time.monotonic()
+        try:
+            cur.execute("SELECT pg_sleep(30) -- killed")
+            outcome["result"] = "finished"
+        except psycopg2.Error as e:
+            outcome["result"] = e
+        outcome["elapsed"] = time.monotonic() - start
+
+    t = threading.Thread(target=long_query)
+    t.start()
+    wait_running(pg, "-- killed")
+    pg.stop("immediate")
+    t.join(timeout=30)
+    assert not t.is_alive(), "the client was left hanging after the server died"
+    assert isinstance(outcome["result"], psycopg2.OperationalError), outcome
+    assert outcome["elapsed"] < ERROR_BOUND_S, outcome
+    conn.close()
+    assert ts.proc.poll() is None, "Tombstone died with the server" + log_tail(ts)
+
+    error, _ = raw_startup_error(ts)  # server down: a clear error, not a hang
+    assert_connection_error(error, r"connect|upstream|server|refused")
+    pg.start()  # crash recovery, then new sessions work through the same Tombstone
+    assert query_ok(ts), log_tail(ts)
+    assert pg.psql("SELECT array_agg(id) FROM t") == "{1}\n"  # nothing half-written

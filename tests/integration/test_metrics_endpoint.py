@@ -163,9 +163,15 @@ def test_metrics_is_strict_prometheus_text_with_every_family(env):
         "tombstone_bytes_total": "counter",
         "tombstone_upstream_connect_errors_total": "counter",
         "tombstone_rewrite_duration_seconds": "histogram",
+        "process_resident_memory_bytes": "gauge",
+        "process_open_fds": "gauge",
+        "process_cpu_seconds_total": "counter",
     }
     for name, kind in expected.items():
         assert m.types.get(name) == kind, name
+    assert m.value("process_resident_memory_bytes") > 1 << 20
+    assert m.value("process_open_fds") >= 3  # at least the listener, the metrics socket, a log
+    assert m.value("process_start_time_seconds") > time.time() - 3600
     # Tables of the config are labelled from the start (counters exist at 0 before traffic).
     assert ("tombstone_rewrites_total",
             (("strategy", "soft"), ("table", "public.users"))) in m.samples

@@ -12,14 +12,16 @@ encrypted and verified), shown by test_scram_with_tls_on_both_sides.
 """
 import re
 import socket
+import threading
 
 import psycopg2
+import psycopg2.errors
 import pytest
 
 from harness import PgCluster, Tombstone
 from pgwire import RawSession, ServerError, read_error_or_close, read_message, ssl_request, \
     startup_packet
-from proxyenv import BASE_CONFIG, log_tail
+from proxyenv import BASE_CONFIG, log_tail, wait_running
 from tlsgen import CertAuthority, install_for_postgres
 
 HBA = [
@@ -251,6 +253,13 @@ def test_upstream_tls_verify_full(tls_cluster, certs):
         cur.execute("SELECT ssl, version FROM pg_stat_ssl WHERE pid = pg_backend_pid()")
         ssl, version = cur.fetchone()
         assert ssl and version.startswith("TLSv1."), log_tail(ts)
+        # A CancelRequest still reaches a backend whose connection is TLS.
+        canceller = threading.Thread(target=lambda: (wait_running(tls_cluster, "-- tls cancel"),
+                                                     conn.cancel()))
+        canceller.start()
+        with pytest.raises(psycopg2.errors.QueryCanceled):
+            cur.execute("SELECT pg_sleep(30) -- tls cancel")
+        canceller.join()
         conn.close()
     finally:
         ts.stop()

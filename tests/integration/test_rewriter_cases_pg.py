@@ -84,6 +84,8 @@ def run(conn, search_path, sql):
             return e.pgcode
     finally:
         conn.rollback()
+        conn.cursor().execute("DEALLOCATE ALL")  # PREPARE outlives the rolled-back transaction
+        conn.commit()
 
 
 def test_every_case_output_runs_on_postgres(cluster):
@@ -91,7 +93,7 @@ def test_every_case_output_runs_on_postgres(cluster):
     assert len(cases) >= 170
     failures = []
     checked = 0
-    conn = psycopg2.connect(cluster.dsn())
+    conn = psycopg2.connect(cluster.dsn(), options="-c statement_timeout=5000")
     for case in cases:
         sql = case["output"]
         if "STDIN" in sql.upper() or "STDOUT" in sql.upper():

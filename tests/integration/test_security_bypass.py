@@ -46,7 +46,8 @@ def physical(env):
 
 def assert_soft_deleted(env, ids=(TARGET,), by="bob"):
     rows = physical(env)
-    assert len(rows) == 10, f"rows physically gone from public.users: {set(range(1, 11)) - set(rows)}"
+    gone = set(range(1, 11)) - set(rows)
+    assert not gone, f"rows physically gone from public.users: {gone}"
     for i in range(1, 11):
         expected = (True, by) if i in ids else ((True, "seed") if i > 8 else (False, None))
         assert rows[i] == expected, f"user {i}: {rows[i]} != {expected}"
@@ -84,7 +85,8 @@ READS = [
     "WITH RECURSIVE x AS (SELECT * FROM users) SELECT id FROM x",
     "SELECT id FROM users WHERE false UNION SELECT id FROM users",
     "SELECT id FROM generate_series(1, 10) id WHERE id IN (SELECT id FROM users)",
-    "SELECT id FROM generate_series(1, 10) id WHERE EXISTS (SELECT FROM users u WHERE u.id = id.id)",
+    "SELECT id FROM generate_series(1, 10) id"
+    " WHERE EXISTS (SELECT FROM users u WHERE u.id = id.id)",
     "SELECT g FROM generate_series(1, 10) g, LATERAL (SELECT * FROM users WHERE id = g) s",
     "SELECT g FROM generate_series(1, 10) g LEFT JOIN users u ON u.id = g WHERE u.name IS NOT NULL",
     "SELECT u.id FROM notes n RIGHT JOIN users u ON true WHERE n.id = 1",
@@ -94,6 +96,11 @@ READS = [
     "WHERE (SELECT array_agg(id) FROM users)[i] IS NOT NULL",
     "SELECT id FROM users WHERE id = ANY (SELECT id FROM users)",
     "SELECT id FROM users WHERE email LIKE '%' ESCAPE '\\'",
+    # The added predicate must bind tighter than the user's OR.
+    "SELECT id FROM users WHERE id = 9 OR id = 10 OR true",
+    "SELECT id FROM users WHERE ctid IS NOT NULL",
+    "SELECT id FROM users FOR UPDATE",
+    "SELECT (u).id FROM (SELECT u FROM users u) s",
 ]
 
 
@@ -108,6 +115,27 @@ def test_read_never_shows_deleted_rows_extended_protocol(env, sql):
     conn = env.wire("bob")
     rows = pgwire.one(conn.extended(sql)).rows
     assert {int(r[0]) for r in rows} == LIVE
+
+
+def test_explicitly_asking_for_deleted_rows_finds_none(env):
+    conn = env.via("bob")
+    assert ids_of(conn, "SELECT id FROM users WHERE deleted_at IS NOT NULL") == set()
+    assert ids_of(conn, "SELECT id FROM users WHERE id IN (9, 10)") == set()
+
+
+def test_reads_that_copy_rows_elsewhere_copy_only_live_rows(env):
+    conn = env.via("bob")
+    fetch(conn, "CREATE TEMP TABLE t1 AS SELECT * FROM users")
+    fetch(conn, "SELECT id INTO TEMP t2 FROM users")
+    fetch(conn, "INSERT INTO audit_ids SELECT id FROM users")
+    assert ids_of(conn, "SELECT id FROM t1") == LIVE
+    assert ids_of(conn, "SELECT id FROM t2") == LIVE
+    assert {r[0] for r in env.rows("SELECT id FROM audit_ids")} == LIVE
+    assert ids_of(conn, "UPDATE users SET name = name RETURNING id") == LIVE
+    conn.autocommit = False
+    fetch(conn, "DECLARE c CURSOR FOR SELECT id FROM users")
+    assert ids_of(conn, "FETCH ALL FROM c") == LIVE
+    conn.rollback()
 
 
 def test_copy_out_never_shows_deleted_rows(env):
@@ -138,6 +166,7 @@ DELETES = [
     "DELETE FROM users USING notes WHERE users.id = 3 AND notes.id = 1",
     "DELETE FROM users WHERE id IN (SELECT 3)",
     "DELETE FROM users WHERE id = 3 RETURNING id",
+    "DELETE FROM users WHERE id = 3 OR id = 9 OR id = 10",  # 9, 10: already deleted, untouched
     "/* ; */ DELETE FROM users WHERE id = 3",
     "  \n\tDELETE FROM users WHERE id = 3;",
     "SELECT 1; DELETE FROM users WHERE id = 3",
@@ -152,13 +181,16 @@ DELETES = [
     "SELECT 'a\\'; DELETE FROM users WHERE id = 3; --'",
     'SELECT "a;b" FROM (SELECT 1 AS "a;b") s; DELETE FROM users WHERE id = 3',
     "WITH x AS (DELETE FROM users WHERE id = 3 RETURNING id) SELECT count(*) FROM x",
-    "WITH x AS (DELETE FROM users WHERE id = 3 RETURNING id) INSERT INTO audit_ids SELECT id FROM x",
+    "WITH x AS (DELETE FROM users WHERE id = 3 RETURNING id)"
+    " INSERT INTO audit_ids SELECT id FROM x",
     "WITH x AS (SELECT 3 AS id) DELETE FROM users WHERE id IN (SELECT id FROM x)",
     "WITH users AS (SELECT 1) DELETE FROM public.users WHERE id = 3",
     "PREPARE p AS DELETE FROM users WHERE id = 3; EXECUTE p",
     "PREPARE p(int) AS DELETE FROM users WHERE id = $1; EXECUTE p(3); DEALLOCATE p",
     "MERGE INTO users u USING (SELECT 3 AS id) s ON u.id = s.id WHEN MATCHED THEN DELETE",
     "BEGIN; DELETE FROM users WHERE id = 3; COMMIT",
+    "BEGIN; DECLARE c CURSOR FOR SELECT * FROM users WHERE id = 3 FOR UPDATE; FETCH c;"
+    " DELETE FROM users WHERE CURRENT OF c; COMMIT",
     "BEGIN; SAVEPOINT s; DELETE FROM users WHERE id = 3; RELEASE s; COMMIT",
 ]
 
@@ -410,4 +442,20 @@ def test_set_role_to_admin_refused_and_session_stays_ordinary(env, sql):
     assert err.value.pgcode == "42501"
     assert ids_of(conn, "SELECT id FROM users") == LIVE
     assert status(conn, "DELETE FROM users WHERE id = 3") == ("DELETE 1", 1)
+    assert_soft_deleted(env)
+
+
+def test_error_mid_string_rolls_back_and_keeps_tags_aligned(env):
+    """A multi-statement Query is one implicit transaction: an error rolls back the DELETE before
+    it, and the tags of later statements must not be shifted by the dropped fix-ups."""
+    conn = env.wire("bob")
+    results = conn.query("DELETE FROM users WHERE id = 3; SELECT 1/0;"
+                         " DELETE FROM users WHERE id = 4")
+    assert results[0].tag == "DELETE 1"
+    assert results[1].error is not None and results[1].error.sqlstate == "22012"
+    assert len(results) == 2
+    assert_untouched(env)
+    assert [r.tag for r in conn.query("DELETE FROM users WHERE id = 3; UPDATE notes SET body = 'x'"
+                                      " WHERE id = 1; SELECT 1")] == ["DELETE 1", "UPDATE 1",
+                                                                       "SELECT 1"]
     assert_soft_deleted(env)

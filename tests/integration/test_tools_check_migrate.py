@@ -147,6 +147,16 @@ def test_check_reports_missing_table_and_view_in_its_place(cluster):
     assert lines[1].startswith("error: public.v is a view, not a table")
 
 
+def test_check_warns_when_the_database_is_not_under_the_policy(cluster):
+    db = ToolDb(cluster, "databases: [app]\ntables:\n  t: {}\n",
+                "CREATE TABLE t (id int, deleted_at timestamptz)")
+    r = db.run("check")
+    assert r.returncode == 0, r.stdout + r.stderr
+    assert lines_of(r.stdout)[0].startswith(
+        f"warning: database {db.name} is not listed in databases: of {db.config_path}, so "
+        "Tombstone applies no table policy to it — fix: ")
+
+
 def test_migrate_prints_ddl_and_changes_nothing_without_apply(cluster, roles_dropped):
     db = ToolDb(cluster, CONFIG, FLAWED)
     before = schema_dump(db)

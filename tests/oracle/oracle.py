@@ -7,6 +7,7 @@ This module holds everything the three test files share: the corpus reader, the 
 one executor per way of reaching soft_db, and the comparison. The test files only choose the
 executor (direct rewrite tool, psycopg2 through the proxy, psycopg 3 through the proxy).
 """
+import ast
 import dataclasses
 import io
 import json
@@ -16,7 +17,6 @@ import subprocess
 from typing import Optional
 
 import psycopg2
-import psycopg2.extensions
 import yaml
 
 import harness
@@ -116,6 +116,9 @@ class Case:
     # shadows a table, search_path, plain INSERTs): a proxy that rewrote nothing would pass it.
     # Every other case must FAIL without rewriting (test_oracle_corpus.py checks both).
     unfiltered: bool = False
+    # Modes that run this case (default: all). Multi-statement strings exist only in the simple
+    # query protocol; the extended protocol (psycopg 3) refuses them on both sides alike.
+    modes: tuple = ("direct", "psycopg2", "psycopg3")
 
     @property
     def changes_session(self):
@@ -124,11 +127,12 @@ class Case:
 
 
 _OPTION = re.compile(
-    r"^--\s*(case|params|ordered|explain|expect-error|actor|reason|unfiltered)\s*:?\s*(.*)$")
+    r"^--\s*(case|params|ordered|explain|expect-error|actor|reason|unfiltered|modes)\s*:?\s*(.*)$")
 
 
 def _split_statements(body_lines):
-    """A statement ends at a line whose text (outside a trailing comment) ends with ';'."""
+    """A statement ends at a line that ends with ';' (several statements on one line form one
+    multi-statement string). Trailing comment-only lines (section headers) are dropped."""
     statements, current = [], []
     for line in body_lines:
         current.append(line)
@@ -145,8 +149,9 @@ def _split_statements(body_lines):
 def load_corpus(kind):
     """Cases of corpus/<kind>s.sql. A case starts with `-- case: name`, may be followed by option
     lines (`-- params: [1, 'x']`, `-- ordered`, `-- explain`, `-- expect-error: 23505`,
-    `-- actor: user:42`, `-- reason: gdpr`, `-- unfiltered`), then one or more statements, each ending with ';' at
-    the end of a line. Other comment lines are kept as part of the SQL."""
+    `-- actor: user:42`, `-- reason: gdpr`, `-- unfiltered`, `-- modes: direct psycopg2`), then
+    one or more statements, each ending with ';' at the end of a line. Other comment lines are
+    kept as part of the SQL."""
     path = CORPUS_DIR / f"{kind}s.sql"
     cases, current, body = [], None, []
 
@@ -169,13 +174,15 @@ def load_corpus(kind):
         if m and not body:
             key, value = m.group(1), m.group(2).strip()
             if key == "params":
-                current.params = list(eval(value, {}))  # a Python list literal, from our file
+                current.params = list(ast.literal_eval(value))  # a Python list literal
             elif key == "ordered":
                 current.ordered = True
             elif key == "explain":
                 current.explain = True
             elif key == "unfiltered":
                 current.unfiltered = True
+            elif key == "modes":
+                current.modes = tuple(value.split())
             elif key == "expect-error":
                 current.expect_error = value
             elif key == "actor":
@@ -387,7 +394,7 @@ class OracleDatabases:
     """One throwaway cluster holding soft_db and gone_db, the `app` role and the admin role."""
 
     def __init__(self):
-        self.cluster = harness.PgCluster(conf={"max_prepared_transactions": 0}).init().start()
+        self.cluster = harness.PgCluster().init().start()
         self.policy = load_policy()
         try:
             self._build()
@@ -431,7 +438,8 @@ class OracleDatabases:
                 else:
                     cur.execute("SET session_replication_role = replica")
                     # order_items' condition reads orders: delete it first.
-                    for table, cond in sorted(DELETIONS, key=lambda d: d[0] != "public.order_items"):
+                    first = sorted(DELETIONS, key=lambda d: d[0] != "public.order_items")
+                    for table, cond in first:
                         cur.execute(f"DELETE FROM {table} WHERE {cond}")
                     cur.execute("RESET session_replication_role")
                     # Without Tombstone an application has plain unique indexes; the partial
@@ -639,15 +647,65 @@ class Psycopg3Executor:
         return CaseRun(results=results, snapshot=snap)
 
 
+class Psycopg3PipelineExecutor(Psycopg3Executor):
+    """psycopg 3 pipeline mode: a case's statements go out as one pipeline (Parse/Bind/Describe/
+    Execute for each, one Sync at the end) before any result is read, so the proxy must keep its
+    per-statement fix-ups in order across the batch and, after an error, answer until Sync.
+    COPY cannot be pipelined: those cases run like Psycopg3Executor."""
+
+    def run_case(self, case):
+        if any(is_copy(s) for s in case.statements):
+            return super().run_case(case)
+        psycopg = self.psycopg
+        results, snap = [], None
+        script = session_script(case, None)
+        with self.conn.cursor() as cur:
+            cur.execute("BEGIN", prepare=False)
+        cursors, error = [], None
+        try:
+            with self.conn.pipeline() as pipeline:
+                for kind, item in script:
+                    if kind == "stmt":
+                        statement, params = item
+                        c = self.conn.cursor()
+                        c.execute(f"-- {case.name}\n{statement}", params, prepare=True)
+                        cursors.append(c)
+                try:
+                    pipeline.sync()
+                except psycopg.Error as e:
+                    error = e
+        except psycopg.Error as e:
+            error = error or e
+        for c in cursors:
+            if c.statusmessage is None:  # the statement that failed; the rest never ran
+                code = getattr(getattr(error, "diag", None), "sqlstate", None)
+                results.append(Result(error=code or "client", message=str(error).strip()))
+                break
+            res = Result(tag=c.statusmessage)
+            if c.description is not None:
+                res.columns = [(d.name, d.type_code) for d in c.description]
+                res.rows = c.fetchall()
+            results.append(res)
+        with self.conn.cursor() as cur:
+            if case.kind == "write" and not any(r.error for r in results):
+                cur.execute("SELECT oracle.snapshot()", prepare=False)
+                snap = cur.fetchone()[0]
+            cur.execute("ROLLBACK", prepare=False)
+            if case.changes_session:
+                cur.execute("RESET search_path", prepare=False)
+        return CaseRun(results=results, snapshot=snap)
+
+
 # ---------------------------------------------------------------------------------------------
 # The rewrite tool (direct mode)
 
 def apply_fixups(tag, fixups):
     """Applies `tombstone rewrite` fix-ups to a server tag: "delete" turns `UPDATE n`,
     `INSERT 0 n` and `SELECT n` into `DELETE n`; "truncate" makes it `TRUNCATE TABLE`."""
-    if tag is None:
+    if tag is None or not fixups:
         return tag
-    for f in fixups or []:
+    # A multi-statement string: the driver reports the last statement's tag only.
+    for f in fixups[-1:]:
         kind = f if isinstance(f, str) else (f.get("kind") or f.get("fixup") or f.get("tag"))
         kind = str(kind).lower()
         if kind in ("none", "knone", ""):
@@ -712,7 +770,8 @@ def direct_rewrites(binary, dsn, cases, inline, probe_dsn):
     try:
         for case in cases:
             script = session_script(case, inline)
-            for j, ((kind, sql), path) in enumerate(zip(script, _search_paths(probe, case, inline))):
+            paths = _search_paths(probe, case, inline)
+            for j, ((kind, sql), path) in enumerate(zip(script, paths)):
                 steps.append((case.name, j, path, sql))
     finally:
         probe.close()
@@ -820,6 +879,8 @@ def pytest_params(mode):
     known = load_known_failures()
     params = []
     for case in all_cases():
+        if mode not in case.modes:
+            continue
         reason = known.get((mode, case.name), known.get(("*", case.name)))
         marks = [pytest.mark.xfail(reason=reason, strict=False)] if reason is not None else []
         params.append(pytest.param(case, id=f"{case.kind}:{case.name}", marks=marks))

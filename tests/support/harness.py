@@ -60,7 +60,7 @@ class PgCluster:
         self.started = False
 
     def init(self):
-        _as_postgres([str(PG_BIN / "initdb"), "-D", str(self.data), "-U", "postgres",
+        _as_postgres([str(PG_BIN / "initdb"), "--no-sync", "-D", str(self.data), "-U", "postgres",
                       "--auth=trust", "-E", "UTF8", "--locale=C.UTF-8"])
         if self.hba is not None:
             (self.data / "pg_hba.conf").write_text("\n".join(self.hba) + "\n")

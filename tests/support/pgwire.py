@@ -60,6 +60,58 @@ def terminate():
     return message(b"X")
 
 
+# Extended query protocol (https://www.postgresql.org/docs/15/protocol-flow.html#PROTOCOL-FLOW-EXT-QUERY)
+
+def parse(sql, name="", param_types=()):
+    return message(b"P", name.encode() + b"\0" + sql.encode() + b"\0" +
+                   struct.pack(f"!h{len(param_types)}i", len(param_types), *param_types))
+
+
+def bind(portal="", statement="", params=(), result_formats=()):
+    body = portal.encode() + b"\0" + statement.encode() + b"\0" + struct.pack("!h", 0)
+    body += struct.pack("!h", len(params))
+    for p in params:
+        if p is None:
+            body += struct.pack("!i", -1)
+        else:
+            data = p if isinstance(p, bytes) else str(p).encode()
+            body += struct.pack("!i", len(data)) + data
+    body += struct.pack(f"!h{len(result_formats)}h", len(result_formats), *result_formats)
+    return message(b"B", body)
+
+
+def describe(kind, name=""):
+    return message(b"D", kind + name.encode() + b"\0")
+
+
+def execute(portal="", max_rows=0):
+    return message(b"E", portal.encode() + b"\0" + struct.pack("!i", max_rows))
+
+
+def close(kind, name=""):
+    return message(b"C", kind + name.encode() + b"\0")
+
+
+def sync():
+    return message(b"S")
+
+
+def flush():
+    return message(b"H")
+
+
+def copy_data(data):
+    return message(b"d", data)
+
+
+def copy_done():
+    return message(b"c")
+
+
+def copy_fail(reason):
+    return message(b"f", reason.encode() + b"\0")
+
+
 def parse_fields(body):
     """ErrorResponse/NoticeResponse body -> {"sqlstate": ..., "message": ..., ...}."""
     fields = {}
@@ -140,9 +192,9 @@ class RawSession:
     failed startup raises ServerError with the server's ErrorResponse fields."""
 
     def __init__(self, port, host="127.0.0.1", user="postgres", database="postgres",
-                 password=None, timeout=15.0):
+                 password=None, timeout=15.0, **startup_params):
         self.sock = socket.create_connection((host, port), timeout=timeout)
-        self.sock.sendall(startup_packet(user, database))
+        self.sock.sendall(startup_packet(user, database, **startup_params))
         self.params = {}
         self.backend_key = None
         scram = None
@@ -182,6 +234,20 @@ class RawSession:
 
     def send(self, data):
         self.sock.sendall(data)
+
+    def read_until(self, kind, count=1):
+        """Every message up to and including the `count`-th message of type `kind`."""
+        out = []
+        while count:
+            out.append(read_message(self.sock))
+            if out[-1][0] == kind:
+                count -= 1
+        return out
+
+    def exchange(self, data, syncs=1):
+        """Send `data`, then read the responses up to the `syncs`-th ReadyForQuery."""
+        self.sock.sendall(data)
+        return self.read_until("Z", syncs)
 
     def simple_query(self, sql):
         """Run one simple Query; return (rows as lists of str|None, command tags, error fields)."""

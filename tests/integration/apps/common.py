@@ -4,7 +4,8 @@ managed schema, a proxy in front of it, direct (bypassing Tombstone) checks, and
 Roles (DESIGN §4): `tombstone_admin` is the admin role named in admin_roles (NOLOGIN);
 `alice` logs in and is a MEMBER of it; `bob` is an ordinary application role that still holds
 DELETE on everything (so every bypass attempt below would really destroy rows if Tombstone let
-it through); `carol` is a member through `admin_group` (membership is transitive); `tombstone_admin2` and
+it through); `carol` is a member through `admin_group` (membership is transitive);
+`tombstone_admin2` and
 `Tombstone_Admin` merely look like the admin role.
 The superuser `postgres` is only used directly, never through Tombstone (a superuser is a member
 of every role, so Tombstone would rightly treat it as admin).
@@ -173,18 +174,18 @@ def wait_until(predicate, what, timeout=30.0):
 
 def _table_pattern(table):
     schema, name = table.split(".") if "." in table else ("public", table)
-    return re.compile(rf"(?<![\w.]){re.escape(schema)}\.{re.escape(name)}\b|(?<![\w.]){re.escape(name)}\b")
+    return re.compile(rf"(?<![\w.])({re.escape(schema)}\.)?{re.escape(name)}\b")
 
 
 def delete_log_lines(log_text, table):
-    """Lines of Tombstone's log that report a DELETE rewrite on `table` at info level."""
+    """Info-level lines of Tombstone's log that name `table` (the callers then look for the
+    strategy, row count and actor in them, whatever the wording or format)."""
     pat = _table_pattern(table)
     return [line for line in log_text.splitlines()
-            if pat.search(line) and re.search(r"\binfo\b", line, re.I)
-            and re.search(r"delet", line, re.I)]
+            if pat.search(line) and re.search(r"\binfo\b", line, re.I)]
 
 
-def assert_delete_logged(proxy, table, strategy, rows, actor, timeout=10.0):
+def assert_delete_logged(proxy, table, strategy, rows, actor, timeout=5.0):
     """DESIGN §4 / issue 4: every DELETE rewrite is logged at info with table, strategy, rows
     and actor. Matches text (`rows=3`, `rows: 3`) and JSON (`"rows":3`) renderings alike. The
     log is written asynchronously to the file, hence the wait."""

@@ -2,7 +2,8 @@
 
 Drivers hide things these tests assert on: every CommandComplete tag of a multi-statement
 Query, the SQLSTATE of an error sent during startup, and what happens when a socket is cut
-without a Terminate. Protocol reference: https://www.postgresql.org/docs/15/protocol-message-formats.html
+without a Terminate. Protocol reference:
+https://www.postgresql.org/docs/15/protocol-message-formats.html
 Only trust authentication is supported (the test clusters use it).
 """
 import socket

@@ -1,5 +1,6 @@
-// A JDBC workload for Tombstone's integration tests (issue 2, A2). Run as a single-file source:
+// A JDBC workload for Tombstone's integration tests (issue 2, A2). Run as a single-file source
 //   java -cp /usr/share/java/postgresql.jar JdbcWorkload.java 'jdbc:postgresql://host:port/db?...'
+// or, as test_clients_jdbc.py does, compiled once with javac and run from the class directory.
 // It prints a transcript (results, update counts, SQLSTATEs) that must be identical whether the
 // URL points at PostgreSQL directly or at Tombstone.
 import java.io.ByteArrayOutputStream;

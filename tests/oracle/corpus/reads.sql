@@ -1069,3 +1069,25 @@ SELECT count(*) FROM "public"."UserNotes";
 
 -- case: upper_schema_quoted_table
 SELECT count(*) FROM PUBLIC."UserNotes";
+
+-- ---------------------------------------------------------------- multi-statement strings (simple protocol only)
+-- case: multi_statement_string_reads
+-- modes: direct psycopg2
+SELECT count(*) FROM orders; SELECT id, email FROM users WHERE id < 15;
+
+-- case: multi_statement_string_literals_with_semicolons
+-- modes: direct psycopg2
+SELECT ';' AS s FROM countries WHERE code = 'US'; /* ; */ SELECT 'a;b' AS t, count(*) FROM users WHERE email <> ';';
+
+-- ---------------------------------------------------------------- join aliases hide the tables inside
+-- case: join_alias_hides_inner_names
+SELECT j.email, j.status FROM (users u JOIN orders o ON o.user_id = u.id) AS j WHERE j.total > 100;
+
+-- case: left_join_alias_hides_inner_names
+SELECT j.email, j.status FROM (users u LEFT JOIN orders o ON o.user_id = u.id) AS j;
+
+-- case: full_join_alias_with_column_list
+SELECT * FROM (countries c FULL JOIN users u ON u.country_code = c.code) AS j(code, cname, region, uid);
+
+-- case: same_table_nested_unaliased
+SELECT id FROM users WHERE id IN (SELECT manager_id FROM users WHERE manager_id IS NOT NULL);

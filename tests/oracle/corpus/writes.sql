@@ -462,3 +462,53 @@ SAVEPOINT oracle_w2;
 DELETE FROM order_items WHERE qty = 3;
 RELEASE SAVEPOINT oracle_w2;
 DELETE FROM order_items WHERE qty = 3;
+
+-- ---------------------------------------------------------------- multi-statement strings and snapshots
+-- case: multi_statement_string_deletes
+-- modes: direct psycopg2
+DELETE FROM order_items WHERE id = 1; DELETE FROM order_items WHERE id IN (2, 17, 18);
+
+-- case: multi_statement_string_delete_then_select
+-- modes: direct psycopg2
+DELETE FROM users WHERE id = 59; SELECT count(*) FROM users;
+
+-- case: multi_statement_string_select_then_delete
+-- modes: direct psycopg2
+SELECT count(*) FROM users; DELETE FROM order_items WHERE qty = 2 RETURNING id;
+
+-- case: multi_statement_string_set_then_delete
+-- modes: direct psycopg2
+SET search_path = crm, public; DELETE FROM accounts WHERE id IN (3, 4) RETURNING id;
+
+-- case: archive_returning_table_qualified
+DELETE FROM events WHERE id IN (7, 8) RETURNING events.id, events.kind;
+
+-- case: archive_cte_and_read_same_table
+WITH d AS (DELETE FROM events WHERE id < 5 RETURNING id) SELECT (SELECT count(*) FROM events), (SELECT count(*) FROM d);
+
+-- case: soft_cte_and_read_same_table
+WITH d AS (DELETE FROM order_items WHERE qty = 1 RETURNING id) SELECT (SELECT count(*) FROM order_items), (SELECT count(*) FROM d);
+
+-- case: archive_cte_returning_star_aggregated
+WITH d AS (DELETE FROM events WHERE id < 10 RETURNING *) SELECT count(*), max(id), count(payload) FROM d;
+
+-- ---------------------------------------------------------------- more MERGE and join aliases
+-- case: merge_when_condition_subquery
+MERGE INTO users u USING (VALUES (4), (6)) v(id) ON u.id = v.id
+WHEN MATCHED AND EXISTS (SELECT 1 FROM users m WHERE m.id = 3) THEN UPDATE SET name = 'manager 3 exists'
+WHEN MATCHED THEN UPDATE SET name = 'no manager 3';
+
+-- case: merge_source_outer_join_only_deleted_match
+MERGE INTO crm.users cu
+USING (SELECT c.code, u.id FROM countries c LEFT JOIN users u ON u.country_code = c.code WHERE c.code IN ('NZ', 'IS')) s
+ON cu.id = s.id
+WHEN NOT MATCHED AND s.id IS NULL THEN INSERT VALUES (CASE s.code WHEN 'NZ' THEN 901 ELSE 902 END, s.code || '@example.com', s.code, NULL)
+WHEN NOT MATCHED THEN INSERT VALUES (s.id, 'x' || s.id, 'present', NULL);
+
+-- case: delete_using_join_alias
+DELETE FROM order_items i USING (orders o JOIN users u ON u.id = o.user_id) AS j
+WHERE i.order_id = j.user_id AND j.score < 30 RETURNING i.id;
+
+-- case: update_from_join_alias
+UPDATE orders SET note = 'joined' FROM (users u LEFT JOIN countries c ON c.code = u.country_code) AS j
+WHERE orders.user_id = j.manager_id AND j.region = 'Europe';

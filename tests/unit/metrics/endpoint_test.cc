@@ -16,6 +16,26 @@ TEST(Endpoint, MetricsServesPrometheusText) {
   EXPECT_EQ(r.content_length, r.body.size());
 }
 
+TEST(Endpoint, ProcessSeriesFollowTheRegistry) {
+  Metrics m;
+  ProcessStats p;
+  p.resident_bytes = 4096 * 1000;
+  p.open_fds = 12;
+  p.max_fds = 65536;
+  p.cpu_seconds = 1.25;
+  p.start_time_seconds = 1.7e9;
+  const HttpReply r = respond("GET", "/metrics", m, &p);
+  EXPECT_NE(r.body.find("\nprocess_resident_memory_bytes 4096000\n"), std::string::npos);
+  EXPECT_NE(r.body.find("\nprocess_open_fds 12\n"), std::string::npos);
+  EXPECT_NE(r.body.find("\nprocess_max_fds 65536\n"), std::string::npos);
+  EXPECT_NE(r.body.find("\nprocess_cpu_seconds_total 1.25\n"), std::string::npos);
+  EXPECT_NE(r.body.find("\nprocess_start_time_seconds 1700000000\n"), std::string::npos);
+  EXPECT_NE(r.body.find("# TYPE process_cpu_seconds_total counter\n"), std::string::npos);
+  EXPECT_LT(r.body.find("tombstone_connections_open"), r.body.find("process_open_fds"));
+  // Health checks do not carry metrics.
+  EXPECT_EQ(respond("GET", "/healthz", m, &p).body, "ok\n");
+}
+
 TEST(Endpoint, HeadAnnouncesTheLengthWithoutABody) {
   Metrics m;
   const HttpReply get = respond("GET", "/metrics", m);

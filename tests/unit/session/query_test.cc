@@ -64,7 +64,8 @@ TEST(SessionQuery, MultiStatementFixupsApplyInOrder) {
   h.client(query("DELETE FROM users WHERE id = 1; SELECT 1; DELETE FROM users WHERE id > 5"));
   h.sent_to_server();
   h.server(complete("UPDATE 1") + complete("SELECT 1") + complete("UPDATE 7") + ready());
-  EXPECT_EQ(tags(h.sent_to_client()), (std::vector<std::string>{"DELETE 1", "SELECT 1", "DELETE 7"}));
+  EXPECT_EQ(tags(h.sent_to_client()),
+            (std::vector<std::string>{"DELETE 1", "SELECT 1", "DELETE 7"}));
 }
 
 TEST(SessionQuery, ErrorMidStringDropsPendingFixups) {
@@ -204,8 +205,7 @@ TEST(SessionExtended, CloseForgetsTheStatement) {
 TEST(SessionExtended, PortalSuspendedThenCompletion) {
   Harness h(users_config());
   h.connect();
-  h.client(parse("", "SELECT * FROM t") + bind("c", "") + bytes_of(wire::Execute{"c", 1}) +
-           sync());
+  h.client(parse("", "SELECT * FROM t") + bind("c", "") + bytes_of(wire::Execute{"c", 1}) + sync());
   h.server(bytes_of(wire::ParseComplete{}) + bytes_of(wire::BindComplete{}) +
            bytes_of(wire::DataRow{{std::string("1")}}) + bytes_of(wire::PortalSuspended{}) +
            ready('T'));
@@ -224,8 +224,7 @@ TEST(SessionExtended, HugeBindParameterIsStreamedNotBuffered) {
   h.server(bytes_of(wire::ParseComplete{}) + ready());
   h.sent_to_server();
   h.sent_to_client();
-  const std::string big_bind =
-      bytes_of(wire::Bind{"", "d", {}, {std::string(100000, '7')}, {}});
+  const std::string big_bind = bytes_of(wire::Bind{"", "d", {}, {std::string(100000, '7')}, {}});
   // Fed in small pieces, as a socket would deliver it.
   for (std::size_t i = 0; i < big_bind.size(); i += 1000) h.client(big_bind.substr(i, 1000));
   EXPECT_EQ(h.to_server, big_bind);
@@ -300,12 +299,12 @@ TEST(SessionLimits, NegativeLengthIsAProtocolViolation) {
 
 // Whatever the split points of the byte streams, the bytes sent each way are identical.
 TEST(SessionFraming, EverySplitPointGivesTheSameBytes) {
-  const std::string from_client =
-      query("DELETE FROM users WHERE id = 1; SELECT 1") + parse("a", "DELETE FROM users") +
-      bind("", "a") + execute("") + sync() + bytes_of(wire::Terminate{});
-  const std::string from_server =
-      complete("UPDATE 1") + complete("SELECT 1") + ready() + bytes_of(wire::ParseComplete{}) +
-      bytes_of(wire::BindComplete{}) + complete("UPDATE 4") + ready();
+  const std::string from_client = query("DELETE FROM users WHERE id = 1; SELECT 1") +
+                                  parse("a", "DELETE FROM users") + bind("", "a") + execute("") +
+                                  sync() + bytes_of(wire::Terminate{});
+  const std::string from_server = complete("UPDATE 1") + complete("SELECT 1") + ready() +
+                                  bytes_of(wire::ParseComplete{}) + bytes_of(wire::BindComplete{}) +
+                                  complete("UPDATE 4") + ready();
   Harness whole(users_config());
   whole.connect();
   whole.client(from_client);

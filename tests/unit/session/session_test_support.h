@@ -2,12 +2,12 @@
 // encoded protocol messages and decoding what the session sends each way.
 #pragma once
 
+#include <gtest/gtest.h>
+
 #include <memory>
 #include <string>
 #include <string_view>
 #include <vector>
-
-#include <gtest/gtest.h>
 
 #include "config/config.h"
 #include "parser/rewriter.h"

@@ -1,9 +1,10 @@
 // Session settings with PostgreSQL's semantics: SET / SET LOCAL / RESET, transaction end,
 // rollback, errors in implicit transactions, startup options — both the tracker alone and the
 // session feeding it from the wire.
+#include "proxy/session/settings.h"
+
 #include <gtest/gtest.h>
 
-#include "proxy/session/settings.h"
 #include "tests/unit/session/session_test_support.h"
 
 namespace tombstone::session::testing {
@@ -16,8 +17,9 @@ parser::SettingChange set(std::string name, std::string value, bool local = fals
 std::vector<std::string> path(std::initializer_list<std::string> entries) { return entries; }
 
 TEST(StartupOptions, SplitsLikePostgres) {
-  auto opts = parse_startup_options("-c search_path=a,b --tombstone.visibility=all -csome.x=1 "
-                                    "-c application_name=my\\ app -v");
+  auto opts = parse_startup_options(
+      "-c search_path=a,b --tombstone.visibility=all -csome.x=1 "
+      "-c application_name=my\\ app -v");
   ASSERT_EQ(opts.size(), 4u);
   EXPECT_EQ(opts[0], (std::pair<std::string, std::string>{"search_path", "a,b"}));
   EXPECT_EQ(opts[1], (std::pair<std::string, std::string>{"tombstone.visibility", "all"}));

@@ -16,8 +16,8 @@ std::string startup(std::vector<std::pair<std::string, std::string>> params = {
 
 TEST(SessionStartup, StartupPacketIsForwardedByteForByte) {
   Harness h;
-  const std::string packet = startup({{"user", "alice"}, {"database", "app"},
-                                      {"application_name", "psql"}});
+  const std::string packet =
+      startup({{"user", "alice"}, {"database", "app"}, {"application_name", "psql"}});
   EXPECT_EQ(h.client(packet), Next::kConnectUpstream);
   EXPECT_EQ(h.to_server, packet);
   EXPECT_TRUE(h.to_client.empty());
@@ -121,9 +121,10 @@ TEST(SessionStartup, UpstreamFailureIsReportedWith08001) {
   Harness h;
   EXPECT_EQ(h.client(startup()), Next::kConnectUpstream);
   h.to_server.clear();
-  EXPECT_EQ(h.session->upstream_failed(ProxyError::kUpstreamUnreachable,
-                                       "127.0.0.1:1: Connection refused", {h.to_client, h.to_server}),
-            Next::kClose);
+  EXPECT_EQ(
+      h.session->upstream_failed(ProxyError::kUpstreamUnreachable,
+                                 "127.0.0.1:1: Connection refused", {h.to_client, h.to_server}),
+      Next::kClose);
   auto out = h.sent_to_client();
   ASSERT_EQ(types_of(out), "E");
   const auto error = error_of(out[0]);
@@ -160,7 +161,8 @@ TEST(SessionAuth, AuthenticationMessagesPassThroughUnchanged) {
   h.client(password);
   EXPECT_EQ(h.to_server, password);
   h.to_server.clear();
-  const std::string failure = bytes_of(wire::make_error("FATAL", "28P01", "password authentication failed"));
+  const std::string failure =
+      bytes_of(wire::make_error("FATAL", "28P01", "password authentication failed"));
   h.server(failure);
   EXPECT_EQ(h.to_client, failure);
 }
@@ -306,13 +308,13 @@ TEST(SessionDrain, OpenTransactionFinishesFirst) {
   EXPECT_EQ(h.session->drain({h.to_client, h.to_server}), Next::kContinue);
   EXPECT_TRUE(h.to_client.empty());
   h.client(bytes_of(wire::Query{"INSERT INTO t VALUES (1)"}));
-  EXPECT_EQ(h.server(bytes_of(wire::CommandComplete{"INSERT 0 1"}) +
-                     bytes_of(wire::ReadyForQuery{'T'})),
-            Next::kContinue);
+  EXPECT_EQ(
+      h.server(bytes_of(wire::CommandComplete{"INSERT 0 1"}) + bytes_of(wire::ReadyForQuery{'T'})),
+      Next::kContinue);
   h.client(bytes_of(wire::Query{"COMMIT"}));
-  EXPECT_EQ(h.server(bytes_of(wire::CommandComplete{"COMMIT"}) +
-                     bytes_of(wire::ReadyForQuery{'I'})),
-            Next::kClose);
+  EXPECT_EQ(
+      h.server(bytes_of(wire::CommandComplete{"COMMIT"}) + bytes_of(wire::ReadyForQuery{'I'})),
+      Next::kClose);
   auto out = h.sent_to_client();
   EXPECT_EQ(types_of(out), "CZCZE");
   EXPECT_EQ(error_of(out.back()).code(), "57P01");

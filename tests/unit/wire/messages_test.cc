@@ -47,8 +47,8 @@ TEST(WireRoundTrip, EveryFrontendSampleDecodesToItselfAndReencodesToTheSameBytes
   for (const FrontendMessage& sample : frontend_samples()) {
     const std::string wire = encoded(sample);
     const auto decoded = decode_encoded_frontend(wire, is_startup_packet(sample));
-    ASSERT_TRUE(decoded.has_value()) << "index " << sample.index() << ": "
-                                     << describe(decoded.error());
+    ASSERT_TRUE(decoded.has_value())
+        << "index " << sample.index() << ": " << describe(decoded.error());
     EXPECT_EQ(*decoded, sample) << "index " << sample.index();
     EXPECT_EQ(encoded(*decoded), wire) << "index " << sample.index();
   }
@@ -59,8 +59,8 @@ TEST(WireRoundTrip, EveryBackendSampleDecodesToItselfAndReencodesToTheSameBytes)
     const std::string wire = encoded(sample);
     const auto [type, body] = split_typed(wire);
     const auto decoded = decode_backend(type, body);
-    ASSERT_TRUE(decoded.has_value()) << "index " << sample.index() << ": "
-                                     << describe(decoded.error());
+    ASSERT_TRUE(decoded.has_value())
+        << "index " << sample.index() << ": " << describe(decoded.error());
     EXPECT_EQ(*decoded, sample) << "index " << sample.index();
     EXPECT_EQ(encoded(*decoded), wire) << "index " << sample.index();
   }
@@ -192,7 +192,7 @@ TEST(WireMalformed, HandWrittenBadBodiesGiveTheirError) {
       {"query without terminator", Side::kFrontend, 'Q', "SELECT 1", WireError::kMalformed},
       {"query with bytes after terminator", Side::kFrontend, 'Q', std::string("SELECT 1\0;", 10),
        WireError::kMalformed},
-      {"parse with negative param count", Side::kFrontend, 'P',
+      {"parse param count 65535 without types", Side::kFrontend, 'P',
        std::string("\0SELECT 1\0", 10) + bytes({0xff, 0xff}), WireError::kMalformed},
       {"parse param count past the end", Side::kFrontend, 'P',
        std::string("\0SELECT 1\0", 10) + bytes({0, 2, 0, 0, 0, 23}), WireError::kMalformed},
@@ -204,12 +204,11 @@ TEST(WireMalformed, HandWrittenBadBodiesGiveTheirError) {
       {"bind huge value length", Side::kFrontend, 'B',
        std::string("\0\0", 2) + bytes({0, 0, 0, 1, 0x7f, 0xff, 0xff, 0xff, 0, 0}),
        WireError::kMalformed},
-      {"bind negative format count", Side::kFrontend, 'B',
+      {"bind format count 32768 without formats", Side::kFrontend, 'B',
        std::string("\0\0", 2) + bytes({0x80, 0, 0, 0, 0, 0}), WireError::kMalformed},
       {"describe of unknown kind", Side::kFrontend, 'D', std::string("X\0", 2),
        WireError::kMalformed},
-      {"close of unknown kind", Side::kFrontend, 'C', std::string("s\0", 2),
-       WireError::kMalformed},
+      {"close of unknown kind", Side::kFrontend, 'C', std::string("s\0", 2), WireError::kMalformed},
       {"execute without row count", Side::kFrontend, 'E', std::string("\0", 1),
        WireError::kMalformed},
       {"sync with a body", Side::kFrontend, 'S', "x", WireError::kMalformed},
@@ -221,7 +220,7 @@ TEST(WireMalformed, HandWrittenBadBodiesGiveTheirError) {
       {"frontend NUL type", Side::kFrontend, '\0', "", WireError::kUnknownType},
       {"ready for query with bad status", Side::kBackend, 'Z', "X", WireError::kMalformed},
       {"ready for query empty", Side::kBackend, 'Z', "", WireError::kMalformed},
-      {"data row negative count", Side::kBackend, 'D', bytes({0xff, 0xfe}),
+      {"data row count 65534 without columns", Side::kBackend, 'D', bytes({0xff, 0xfe}),
        WireError::kMalformed},
       {"data row count larger than values", Side::kBackend, 'D',
        bytes({0, 3, 0, 0, 0, 1, 'a', 0xff, 0xff, 0xff, 0xff}), WireError::kMalformed},
@@ -247,7 +246,7 @@ TEST(WireMalformed, HandWrittenBadBodiesGiveTheirError) {
        WireError::kMalformed},
       {"negotiate count past the end", Side::kBackend, 'v', bytes({0, 0, 0, 0, 0, 0, 0, 2, 'a', 0}),
        WireError::kMalformed},
-      {"copy-in negative column count", Side::kBackend, 'G', bytes({0, 0xff, 0xff}),
+      {"copy-in column count 65535 without formats", Side::kBackend, 'G', bytes({0, 0xff, 0xff}),
        WireError::kMalformed},
       {"copy-out without count", Side::kBackend, 'H', bytes({0}), WireError::kMalformed},
       {"notification payload without terminator", Side::kBackend, 'A',
@@ -256,12 +255,11 @@ TEST(WireMalformed, HandWrittenBadBodiesGiveTheirError) {
        WireError::kMalformed},
       {"backend key data short", Side::kBackend, 'K', bytes({0, 0, 0, 1, 0, 0, 0}),
        WireError::kMalformed},
-      {"parameter description count past the end", Side::kBackend, 't',
-       bytes({0, 2, 0, 0, 0, 23}), WireError::kMalformed},
+      {"parameter description count past the end", Side::kBackend, 't', bytes({0, 2, 0, 0, 0, 23}),
+       WireError::kMalformed},
       {"parameter status without value", Side::kBackend, 'S', std::string("a\0", 2),
        WireError::kMalformed},
-      {"backend has no Query", Side::kBackend, 'Q', std::string("x\0", 2),
-       WireError::kUnknownType},
+      {"backend has no Query", Side::kBackend, 'Q', std::string("x\0", 2), WireError::kUnknownType},
       {"backend high-bit type", Side::kBackend, '\xd0', "", WireError::kUnknownType},
   };
   for (const MalformedCase& c : cases) {
@@ -284,8 +282,8 @@ TEST(WireMalformed, RandomBodiesFailCleanlyOrReencodeExactly) {
   int decoded = 0;
   for (int i = 0; i < 40000; ++i) {
     // Mostly type bytes of real messages, so the body decoders are what gets exercised.
-    const char type = byte(rng) < 32 ? static_cast<char>(byte(rng))
-                                     : known_types[byte(rng) % known_types.size()];
+    const char type =
+        byte(rng) < 32 ? static_cast<char>(byte(rng)) : known_types[byte(rng) % known_types.size()];
     std::string body(static_cast<std::size_t>(byte(rng) % 48), '\0');
     // Mostly small values, so counts and lengths are often plausible and decoding goes deep.
     for (char& c : body) c = static_cast<char>(small(rng) == 0 ? byte(rng) : small(rng));
@@ -307,14 +305,32 @@ TEST(WireMalformed, RandomBodiesFailCleanlyOrReencodeExactly) {
   EXPECT_GT(decoded, 2000);  // the generator reaches deep into the decoders
 }
 
+// PostgreSQL reads the 16-bit counts unsigned: statements with up to 65535 parameters exist.
+TEST(WireRoundTrip, CountsAbove32767AreUnsignedLikePostgres) {
+  Bind bind;
+  Parse parse{.name = "many", .query = "SELECT $40000"};
+  ParameterDescription description;
+  for (std::uint32_t i = 0; i < 40000; ++i) {
+    bind.params.push_back(std::to_string(i));
+    parse.param_types.push_back(23);
+    description.oids.push_back(23);
+  }
+  const std::string bind_wire = encoded(bind);
+  EXPECT_EQ(bind_wire.substr(kHeaderSize + 2, 4), bytes({0, 0, 0x9c, 0x40}));  // 0 formats, 40000
+  EXPECT_EQ(std::get<Bind>(*decode_frontend('B', bind_wire.substr(kHeaderSize))), bind);
+  EXPECT_EQ(std::get<Parse>(*decode_frontend('P', encoded(parse).substr(kHeaderSize))), parse);
+  EXPECT_EQ(std::get<ParameterDescription>(
+                *decode_backend('t', encoded(description).substr(kHeaderSize))),
+            description);
+}
+
 TEST(WireHeader, LengthsAreCheckedAgainstMinimumSignAndMaximum) {
   EXPECT_EQ(parse_header(bytes({'Q', 0, 0, 0, 4}), 100)->body_size(), 0u);
   EXPECT_EQ(parse_header(bytes({'Q', 0, 0, 0, 100}), 100)->length, 100u);
   EXPECT_EQ(parse_header(bytes({'Q', 0, 0, 0, 101}), 100).error(), WireError::kTooLarge);
   EXPECT_EQ(parse_header(bytes({'Q', 0, 0, 0, 3}), 100).error(), WireError::kBadLength);
   EXPECT_EQ(parse_header(bytes({'Q', 0, 0, 0, 0}), 100).error(), WireError::kBadLength);
-  EXPECT_EQ(parse_header(bytes({'Q', 0xff, 0xff, 0xff, 0xff}), 100).error(),
-            WireError::kBadLength);
+  EXPECT_EQ(parse_header(bytes({'Q', 0xff, 0xff, 0xff, 0xff}), 100).error(), WireError::kBadLength);
   EXPECT_EQ(parse_header(bytes({'Q', 0x80, 0, 0, 0}), SIZE_MAX).error(), WireError::kBadLength);
   EXPECT_EQ(parse_header(bytes({'Q', 0x7f, 0xff, 0xff, 0xff}), 1 << 30).error(),
             WireError::kTooLarge);
@@ -340,8 +356,7 @@ TEST(WireHelpers, MakeErrorBuildsWhatPostgresSends) {
   EXPECT_EQ(make_error("ERROR", "0A000", "x").field('H'), "");
   std::string wire;
   encode(make_error("FATAL", "08P01", "m"), wire);
-  EXPECT_EQ(wire, bytes({'E', 0, 0, 0, 29}) +
-                      std::string("SFATAL\0VFATAL\0C08P01\0Mm\0\0", 25));
+  EXPECT_EQ(wire, bytes({'E', 0, 0, 0, 29}) + std::string("SFATAL\0VFATAL\0C08P01\0Mm\0\0", 25));
 
   const ErrorResponse p = make_protocol_error(WireError::kTooLarge);
   EXPECT_EQ(p.code(), "08P01");
@@ -365,7 +380,8 @@ TEST(WireHelpers, EveryErrorHasItsOwnDescription) {
 
 TEST(WireHelpers, SaslMechanismListCanBeReadAndRewritten) {
   // What the proxy does to the server's list: drop the -PLUS mechanism (DESIGN §5).
-  const std::string server = encoded(make_sasl_authentication({"SCRAM-SHA-256-PLUS", "SCRAM-SHA-256"}));
+  const std::string server =
+      encoded(make_sasl_authentication({"SCRAM-SHA-256-PLUS", "SCRAM-SHA-256"}));
   EXPECT_EQ(server, bytes({'R', 0, 0, 0, 42, 0, 0, 0, 10}) +
                         std::string("SCRAM-SHA-256-PLUS\0SCRAM-SHA-256\0\0", 34));
   const auto decoded = decode_backend('R', std::string_view(server).substr(kHeaderSize));
@@ -378,13 +394,12 @@ TEST(WireHelpers, SaslMechanismListCanBeReadAndRewritten) {
             bytes({'R', 0, 0, 0, 23, 0, 0, 0, 10}) + std::string("SCRAM-SHA-256\0\0", 15));
 
   EXPECT_FALSE(sasl_mechanisms(Authentication{.code = kAuthOk}).has_value());
-  EXPECT_FALSE(
-      sasl_mechanisms(Authentication{.code = kAuthSasl, .data = std::string("A\0", 2)}).has_value());
+  EXPECT_FALSE(sasl_mechanisms(Authentication{.code = kAuthSasl, .data = std::string("A\0", 2)})
+                   .has_value());
   EXPECT_FALSE(sasl_mechanisms(Authentication{.code = kAuthSasl, .data = std::string("\0x", 2)})
                    .has_value());
-  EXPECT_EQ(sasl_mechanisms(Authentication{.code = kAuthSasl, .data = std::string("\0", 1)})
-                ->size(),
-            0u);
+  EXPECT_EQ(
+      sasl_mechanisms(Authentication{.code = kAuthSasl, .data = std::string("\0", 1)})->size(), 0u);
 }
 
 TEST(WireHelpers, SaslInitialResponseRoundTrips) {
@@ -402,8 +417,8 @@ TEST(WireHelpers, SaslInitialResponseRoundTrips) {
   EXPECT_EQ(parsed->data, "n,,n=,r=abcdefghijklmnop");
 
   // A cleartext/MD5 password is not a SASLInitialResponse.
-  EXPECT_FALSE(parse_sasl_initial_response(PasswordMessage{.body = std::string("secret\0", 7)})
-                   .has_value());
+  EXPECT_FALSE(
+      parse_sasl_initial_response(PasswordMessage{.body = std::string("secret\0", 7)}).has_value());
   EXPECT_FALSE(
       parse_sasl_initial_response(PasswordMessage{.body = std::string("M\0\0\0\0\x09x", 7)})
           .has_value());

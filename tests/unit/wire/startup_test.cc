@@ -65,7 +65,8 @@ TEST(Startup, BadPacketsAreBadStartup) {
       {"SSLRequest with extra bytes", bytes({0x04, 0xd2, 0x16, 0x2f, 0})},
       {"GSSENCRequest with extra bytes", bytes({0x04, 0xd2, 0x16, 0x30, 1, 2})},
       {"CancelRequest without secret", bytes({0x04, 0xd2, 0x16, 0x2e, 0, 0, 0, 1})},
-      {"CancelRequest with extra bytes", bytes({0x04, 0xd2, 0x16, 0x2e, 0, 0, 0, 1, 0, 0, 0, 2, 3})},
+      {"CancelRequest with extra bytes",
+       bytes({0x04, 0xd2, 0x16, 0x2e, 0, 0, 0, 1, 0, 0, 0, 2, 3})},
   };
   for (const auto& [name, body] : cases) {
     const auto decoded = decode_startup(body);
@@ -92,7 +93,8 @@ TEST(Startup, DecoderFollowsSslRequestThenStartupThenTypedMessages) {
 TEST(Startup, BytesSentRightAfterSslRequestAreVisible) {
   // A client (or attacker) that sends data before the TLS handshake: the caller must refuse it.
   StreamDecoder decoder(Side::kFrontend, kMax, true);
-  decoder.feed(encoded(FrontendMessage(SslRequest{})) + encoded(FrontendMessage(Query{.sql = "x"})));
+  decoder.feed(encoded(FrontendMessage(SslRequest{})) +
+               encoded(FrontendMessage(Query{.sql = "x"})));
   ASSERT_TRUE(decoder.next().has_value());
   EXPECT_EQ(decoder.buffered_size(), 7u);
 }

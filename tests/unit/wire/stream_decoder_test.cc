@@ -77,7 +77,8 @@ TEST(StreamDecoder, EveryMessageFedOneByteAtATimeDecodesIdentically) {
   for (const Encoded& e : all_encoded_samples()) {
     StreamDecoder decoder(e.side, kMax, e.startup);
     std::vector<std::string_view> singles;
-    for (std::size_t i = 0; i < e.wire.size(); ++i) singles.push_back(std::string_view(e.wire).substr(i, 1));
+    for (std::size_t i = 0; i < e.wire.size(); ++i)
+      singles.push_back(std::string_view(e.wire).substr(i, 1));
     const auto got = drain(decoder, singles);
     ASSERT_EQ(got.size(), 1u);
     EXPECT_EQ(got[0], expected_raw(e));
@@ -147,6 +148,16 @@ TEST(StreamDecoder, LargeMessageArrivesInManyChunks) {
   EXPECT_EQ(got[1], (RawMessage{.type = 'c', .body = ""}));
 }
 
+TEST(StreamDecoder, LargeMessageMemoryIsReleasedOnceTaken) {
+  StreamDecoder decoder(Side::kBackend, kMax, false);
+  std::string wire;
+  encode(DataRow{.columns = {std::string(500000, 'v')}}, wire);
+  decoder.feed(wire);
+  EXPECT_GE(decoder.buffer_capacity(), wire.size());
+  ASSERT_TRUE(decoder.next()->has_value());
+  EXPECT_LE(decoder.buffer_capacity(), 16u * 1024);
+}
+
 TEST(StreamDecoder, NeedsMoreBytesIsNotAnError) {
   StreamDecoder decoder(Side::kBackend, kMax, false);
   EXPECT_EQ(decoder.next(), std::nullopt);
@@ -172,9 +183,9 @@ TEST(StreamDecoder, OversizedLengthFailsWithoutWaitingForTheBody) {
 }
 
 TEST(StreamDecoder, NegativeAndTooSmallLengthsFail) {
-  for (const std::string& header : {bytes({'Q', 0xff, 0xff, 0xff, 0xff}),
-                                    bytes({'Q', 0x80, 0, 0, 0}), bytes({'Q', 0, 0, 0, 3}),
-                                    bytes({'Q', 0, 0, 0, 0})}) {
+  for (const std::string& header :
+       {bytes({'Q', 0xff, 0xff, 0xff, 0xff}), bytes({'Q', 0x80, 0, 0, 0}), bytes({'Q', 0, 0, 0, 3}),
+        bytes({'Q', 0, 0, 0, 0})}) {
     StreamDecoder decoder(Side::kFrontend, SIZE_MAX, false);
     decoder.feed(header);
     EXPECT_EQ(decoder.next().error(), WireError::kBadLength);
@@ -214,7 +225,8 @@ std::string plausible_garbage(std::mt19937& rng) {
       const std::uint32_t length = kind == 0 ? static_cast<std::uint32_t>(rng())
                                              : static_cast<std::uint32_t>(byte(rng) % 72);
       out.push_back(known_types[byte(rng) % known_types.size()]);
-      for (int shift = 24; shift >= 0; shift -= 8) out.push_back(static_cast<char>(length >> shift));
+      for (int shift = 24; shift >= 0; shift -= 8)
+        out.push_back(static_cast<char>(length >> shift));
       const std::size_t body = length >= 4 && length < 80 ? length - 4 : byte(rng) % 16;
       for (std::size_t i = 0; i < body; ++i) out.push_back(static_cast<char>(byte(rng)));
     } else {
