@@ -30,12 +30,12 @@ enum class Strategy { kSoft, kArchive, kHard };
 struct TablePolicy {
   QualifiedName table;
   Strategy strategy = Strategy::kSoft;
-  std::string column = "deleted_at";      // soft: the marker column
-  std::optional<std::string> deleted_by;  // soft: column that receives the actor
-  std::optional<std::string> reason;      // soft: column that receives tombstone.reason
+  std::string column = "deleted_at";              // soft: the marker column
+  std::optional<std::string> deleted_by;          // soft: column that receives the actor
+  std::optional<std::string> reason;              // soft: column that receives tombstone.reason
   std::optional<std::chrono::seconds> retention;  // purge rows deleted longer ago than this
-  QualifiedName archive;                  // archive: defaults to <schema>.<table>_archive
-  bool audit = false;                     // hard: log (table, key, actor, reason, time)
+  QualifiedName archive;                          // archive: defaults to <schema>.<table>_archive
+  bool audit = false;                             // hard: log (table, key, actor, reason, time)
 };
 
 enum class TlsMode { kDisable, kPrefer, kRequire, kVerifyCa, kVerifyFull };

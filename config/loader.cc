@@ -31,7 +31,9 @@ constexpr std::size_t kMaxCacheEntries = 10'000'000;
 bool is_ident_start(unsigned char c) {
   return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || c == '_' || c >= 0x80;
 }
-bool is_ident_char(unsigned char c) { return is_ident_start(c) || (c >= '0' && c <= '9') || c == '$'; }
+bool is_ident_char(unsigned char c) {
+  return is_ident_start(c) || (c >= '0' && c <= '9') || c == '$';
+}
 
 // Splits "a.B."C""" into folded parts; the scanner follows PostgreSQL's rules for identifiers
 // (scan.l): ASCII-only down-casing of unquoted parts, "" inside quotes is one quote.
@@ -72,7 +74,8 @@ std::expected<std::vector<std::string>, std::string> parse_name_parts(std::strin
       }
     }
     if (part.size() > kMaxIdentifierBytes) {
-      return std::unexpected("identifier '" + part + "' is longer than 63 bytes (PostgreSQL "
+      return std::unexpected("identifier '" + part +
+                             "' is longer than 63 bytes (PostgreSQL "
                              "would truncate it)");
     }
     parts.push_back(std::move(part));
@@ -103,7 +106,8 @@ struct Unit {
 };
 
 // "1d12h" / "90d" / "500ms": one or more <integer><unit> groups, summed.
-std::optional<std::uint64_t> parse_with_units(std::string_view s, std::initializer_list<Unit> units) {
+std::optional<std::uint64_t> parse_with_units(std::string_view s,
+                                              std::initializer_list<Unit> units) {
   if (s.empty()) return std::nullopt;
   std::uint64_t total = 0;
   std::size_t i = 0;
@@ -162,7 +166,8 @@ bool valid_hostname(std::string_view host) {
 }
 
 bool looks_numeric(std::string_view host) {
-  return std::all_of(host.begin(), host.end(), [](char c) { return (c >= '0' && c <= '9') || c == '.'; });
+  return std::all_of(host.begin(), host.end(),
+                     [](char c) { return (c >= '0' && c <= '9') || c == '.'; });
 }
 
 std::expected<Endpoint, std::string> parse_endpoint(std::string_view text) {
@@ -172,13 +177,15 @@ std::expected<Endpoint, std::string> parse_endpoint(std::string_view text) {
   if (text.empty()) return std::unexpected("empty address" + kFix);
   if (text.front() == '[') {
     auto close = text.find(']');
-    if (close == std::string_view::npos) return std::unexpected("missing ']' after IPv6 address" + kFix);
+    if (close == std::string_view::npos)
+      return std::unexpected("missing ']' after IPv6 address" + kFix);
     host = std::string(text.substr(1, close - 1));
     in6_addr a6;
     if (inet_pton(AF_INET6, host.c_str(), &a6) != 1) {
       return std::unexpected("'" + host + "' is not an IPv6 address" + kFix);
     }
-    if (close + 1 >= text.size() || text[close + 1] != ':') return std::unexpected("missing port" + kFix);
+    if (close + 1 >= text.size() || text[close + 1] != ':')
+      return std::unexpected("missing port" + kFix);
     port_text = text.substr(close + 2);
   } else {
     auto colon = text.rfind(':');
@@ -200,7 +207,8 @@ std::expected<Endpoint, std::string> parse_endpoint(std::string_view text) {
   }
   auto port = parse_uint(port_text);
   if (!port || *port < 1 || *port > 65535) {
-    return std::unexpected("port '" + std::string(port_text) + "' is not a number from 1 to 65535" + kFix);
+    return std::unexpected("port '" + std::string(port_text) + "' is not a number from 1 to 65535" +
+                           kFix);
   }
   return Endpoint{host, static_cast<std::uint16_t>(*port)};
 }
@@ -213,7 +221,8 @@ std::size_t edit_distance(std::string_view a, std::string_view b) {
   for (std::size_t i = 1; i <= a.size(); ++i) {
     cur[0] = i;
     for (std::size_t j = 1; j <= b.size(); ++j) {
-      cur[j] = std::min({prev[j] + 1, cur[j - 1] + 1, prev[j - 1] + (a[i - 1] != b[j - 1] ? 1 : 0)});
+      cur[j] =
+          std::min({prev[j] + 1, cur[j - 1] + 1, prev[j - 1] + (a[i - 1] != b[j - 1] ? 1 : 0)});
     }
     std::swap(prev, cur);
   }
@@ -250,7 +259,8 @@ struct Entry {
 
 class Loader {
  public:
-  Loader(std::string source, fs::path base_dir) : source_(std::move(source)), base_dir_(std::move(base_dir)) {}
+  Loader(std::string source, fs::path base_dir)
+      : source_(std::move(source)), base_dir_(std::move(base_dir)) {}
 
   std::expected<Config, std::string> load(std::string_view text) {
     YAML::Node root;
@@ -314,8 +324,9 @@ class Loader {
       bool duplicate = false;
       for (const auto& e : out) {
         if (e.key == key) {
-          error(k, key_path + key, "duplicate key (first given on line " +
-                                       std::to_string(line_of(e.key_node)) + ") — fix: keep one");
+          error(k, key_path + key,
+                "duplicate key (first given on line " + std::to_string(line_of(e.key_node)) +
+                    ") — fix: keep one");
           duplicate = true;
         }
       }
@@ -326,7 +337,9 @@ class Loader {
 
   std::optional<std::string> scalar(const Entry& e, const std::string& path) {
     if (!e.value.IsScalar()) {
-      std::string got = e.value.IsNull() ? "nothing" : e.value.IsSequence() ? "a list" : "a mapping";
+      std::string got = e.value.IsNull()       ? "nothing"
+                        : e.value.IsSequence() ? "a list"
+                                               : "a mapping";
       error(e.value.IsNull() ? e.key_node : e.value, path, "expected a string, got " + got);
       return std::nullopt;
     }
@@ -395,8 +408,9 @@ class Loader {
     }
     std::ifstream in(p, std::ios::binary);
     if (!in) {
-      error(e.value, path, "cannot read '" + p.string() + "': " + std::strerror(errno) +
-                               " — fix: make it readable by the tombstone user");
+      error(e.value, path,
+            "cannot read '" + p.string() + "': " + std::strerror(errno) +
+                " — fix: make it readable by the tombstone user");
       return std::nullopt;
     }
     return p.string();
@@ -417,14 +431,14 @@ class Loader {
                                                     bool allow_zero) {
     auto text = scalar(e, path);
     if (!text) return std::nullopt;
-    auto ms = parse_with_units(without_spaces(*text), {{"ms", 1},
-                                                       {"s", 1000},
-                                                       {"m", 60'000},
-                                                       {"min", 60'000},
-                                                       {"h", 3'600'000}});
+    auto ms = parse_with_units(
+        without_spaces(*text),
+        {{"ms", 1}, {"s", 1000}, {"m", 60'000}, {"min", 60'000}, {"h", 3'600'000}});
     if (!ms) {
-      error(e.value, path, "bad duration '" + *text + "' — fix: write a number with a unit ms, s, m "
-                           "or h, e.g. 10s or 500ms");
+      error(e.value, path,
+            "bad duration '" + *text +
+                "' — fix: write a number with a unit ms, s, m "
+                "or h, e.g. 10s or 500ms");
       return std::nullopt;
     }
     if (*ms == 0 && !allow_zero) {
@@ -435,8 +449,9 @@ class Loader {
   }
 
   void load_root(const YAML::Node& root) {
-    for (const auto& e : entries(root, "", {"listen", "upstream", "tls", "admin_roles", "unparsable",
-                                            "metrics", "log", "tables", "databases", "limits"})) {
+    for (const auto& e : entries(root, "",
+                                 {"listen", "upstream", "tls", "admin_roles", "unparsable",
+                                  "metrics", "log", "tables", "databases", "limits"})) {
       const std::string& k = e.key;
       if (k == "listen") {
         if (auto ep = endpoint(e, k)) config_.listen = *ep;
@@ -520,7 +535,8 @@ class Loader {
     } else if (tls.mode != TlsMode::kDisable && tls.cert.empty()) {
       error(mode_node, path + ".mode",
             "mode " + std::string(tls.mode == TlsMode::kPrefer ? "prefer" : "require") +
-                " needs a certificate — fix: set tls.client.cert and tls.client.key, or mode: disable");
+                " needs a certificate — fix: set tls.client.cert and tls.client.key, or mode: "
+                "disable");
     }
   }
 
@@ -544,8 +560,9 @@ class Loader {
         } else if (v == "verify-full") {
           tls.mode = TlsMode::kVerifyFull;
         } else if (v) {
-          error(e.value, p, "unknown mode '" + *v +
-                                "' (expected disable, prefer, require, verify-ca or verify-full)");
+          error(e.value, p,
+                "unknown mode '" + *v +
+                    "' (expected disable, prefer, require, verify-ca or verify-full)");
         }
       } else if (auto file = readable_file(e, p)) {
         (e.key == "cert" ? tls.cert : e.key == "key" ? tls.key : tls.ca) = *file;
@@ -567,7 +584,7 @@ class Loader {
       auto v = scalar(e, p);
       if (!v) continue;
       if (e.key == "level") {
-        static const std::vector<std::string> kLevels = {"trace", "debug", "info", "warn",
+        static const std::vector<std::string> kLevels = {"trace", "debug",    "info", "warn",
                                                          "error", "critical", "off"};
         if (std::find(kLevels.begin(), kLevels.end(), *v) == kLevels.end()) {
           error(e.value, p, "unknown level '" + *v + "' (expected " + join(kLevels, ", ") + ")");
@@ -586,8 +603,9 @@ class Loader {
 
   void load_limits(const YAML::Node& limits) {
     auto& l = config_.limits;
-    for (const auto& e : entries(limits, "limits", {"max_message_size", "startup_timeout", "connect_timeout",
-                                                    "drain_timeout", "rewrite_cache_entries"})) {
+    for (const auto& e : entries(limits, "limits",
+                                 {"max_message_size", "startup_timeout", "connect_timeout",
+                                  "drain_timeout", "rewrite_cache_entries"})) {
       std::string p = "limits." + e.key;
       if (e.key == "max_message_size") {
         auto v = scalar(e, p);
@@ -603,8 +621,10 @@ class Loader {
                                                            {"GB", 1024 * 1024 * 1024},
                                                            {"GiB", 1024 * 1024 * 1024}});
         if (!bytes) {
-          error(e.value, p, "bad size '" + *v + "' — fix: write bytes or a number with kB, MB, GB "
-                            "(or KiB, MiB, GiB), e.g. 64MiB");
+          error(e.value, p,
+                "bad size '" + *v +
+                    "' — fix: write bytes or a number with kB, MB, GB "
+                    "(or KiB, MiB, GiB), e.g. 64MiB");
         } else if (*bytes < kMinMessageSize || *bytes > kMaxMessageSize) {
           error(e.value, p, "size " + *v + " out of range (expected 1kB to 1GB)");
         } else {
@@ -622,7 +642,7 @@ class Loader {
       } else {
         auto d = duration(e, p, e.key == "drain_timeout");
         if (!d) continue;
-        (e.key == "startup_timeout" ? l.startup_timeout
+        (e.key == "startup_timeout"   ? l.startup_timeout
          : e.key == "connect_timeout" ? l.connect_timeout
                                       : l.drain_timeout) = *d;
       }
@@ -641,8 +661,9 @@ class Loader {
       bool duplicate = false;
       for (std::size_t i = 0; i < config_.tables.size(); ++i) {
         if (config_.tables[i].table == *name) {
-          error(e.key_node, path, "names the same table as the entry on line " +
-                                      std::to_string(lines[i]) + " — fix: keep one");
+          error(e.key_node, path,
+                "names the same table as the entry on line " + std::to_string(lines[i]) +
+                    " — fix: keep one");
           duplicate = true;
         }
       }
@@ -675,8 +696,9 @@ class Loader {
     policy.archive = QualifiedName{name.schema, name.name + "_archive"};
     if (table.value.IsNull()) return policy;  // "public.users:" alone: soft with defaults
     if (!is_map(table, path)) return std::nullopt;
-    auto fields = entries(table.value, path, {"strategy", "column", "deleted_by", "reason", "retention",
-                                              "archive", "audit"});
+    auto fields =
+        entries(table.value, path,
+                {"strategy", "column", "deleted_by", "reason", "retention", "archive", "audit"});
     bool ok = true;
     for (const auto& e : fields) {
       if (e.key != "strategy") continue;
@@ -690,7 +712,8 @@ class Loader {
       } else {
         if (v) {
           error(e.value, path + ".strategy",
-                "unknown strategy '" + *v + "' (expected " + alternatives({"soft", "archive", "hard"}) + ")");
+                "unknown strategy '" + *v + "' (expected " +
+                    alternatives({"soft", "archive", "hard"}) + ")");
         }
         return std::nullopt;  // the other keys cannot be judged without a strategy
       }
@@ -709,8 +732,9 @@ class Loader {
     for (const auto& e : fields) {
       std::string p = path + "." + e.key;
       if (std::find(valid.begin(), valid.end(), e.key) == valid.end()) {
-        error(e.key_node, p, "not valid for strategy " + std::string(strategy_name) + " (valid keys: " +
-                                 join(valid, ", ") + ")");
+        error(e.key_node, p,
+              "not valid for strategy " + std::string(strategy_name) +
+                  " (valid keys: " + join(valid, ", ") + ")");
         ok = false;
         continue;
       }
@@ -720,17 +744,23 @@ class Loader {
           ok = false;
           continue;
         }
-        (e.key == "column" ? policy.column : e.key == "deleted_by" ? policy.deleted_by.emplace() : policy.reason.emplace()) = *id;
+        (e.key == "column"       ? policy.column
+         : e.key == "deleted_by" ? policy.deleted_by.emplace()
+                                 : policy.reason.emplace()) = *id;
         columns.emplace_back(*id, &e);
       } else if (e.key == "retention") {
         auto v = scalar(e, p);
-        auto secs = v ? parse_with_units(without_spaces(*v),
-                                         {{"s", 1}, {"m", 60}, {"min", 60}, {"h", 3600}, {"d", 86400}, {"w", 604800}})
-                      : std::nullopt;
+        auto secs =
+            v ? parse_with_units(
+                    without_spaces(*v),
+                    {{"s", 1}, {"m", 60}, {"min", 60}, {"h", 3600}, {"d", 86400}, {"w", 604800}})
+              : std::nullopt;
         if (!secs || *secs == 0) {
           if (v) {
-            error(e.value, p, "bad retention '" + *v + "' — fix: write a positive number with a unit "
-                              "s, m, h, d or w, e.g. 90d or 12h");
+            error(e.value, p,
+                  "bad retention '" + *v +
+                      "' — fix: write a positive number with a unit "
+                      "s, m, h, d or w, e.g. 90d or 12h");
           }
           ok = false;
           continue;
@@ -760,8 +790,8 @@ class Loader {
       }
     }
     if (policy.strategy == Strategy::kSoft) {
-      if (std::find_if(columns.begin(), columns.end(), [](const auto& c) { return c.second->key == "column"; }) ==
-          columns.end()) {
+      if (std::find_if(columns.begin(), columns.end(),
+                       [](const auto& c) { return c.second->key == "column"; }) == columns.end()) {
         columns.insert(columns.begin(), {policy.column, nullptr});
       }
       for (std::size_t i = 0; i < columns.size(); ++i) {
@@ -805,7 +835,8 @@ std::expected<std::string, std::string> parse_identifier(std::string_view text) 
   return (*parts)[0];
 }
 
-std::expected<Config, std::string> load_config_string(std::string_view yaml, std::string_view source_name) {
+std::expected<Config, std::string> load_config_string(std::string_view yaml,
+                                                      std::string_view source_name) {
   std::error_code ec;
   fs::path cwd = fs::current_path(ec);
   return Loader(std::string(source_name), cwd).load(yaml);
@@ -817,7 +848,8 @@ std::expected<Config, std::string> load_config_file(const std::string& path) {
     return std::unexpected(path + ": cannot read the configuration file: " + std::strerror(errno));
   }
   std::error_code ec;
-  if (fs::is_directory(path, ec)) return std::unexpected(path + ": is a directory, not a configuration file");
+  if (fs::is_directory(path, ec))
+    return std::unexpected(path + ": is a directory, not a configuration file");
   std::ostringstream text;
   text << in.rdbuf();
   fs::path base = fs::absolute(fs::path(path), ec).parent_path();

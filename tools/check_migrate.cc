@@ -18,10 +18,13 @@ const CommandSpec kCheck{
 
 const CommandSpec kMigrate{
     "migrate",
-    "Prints the idempotent DDL that makes the schema ready for the config (marker/deleted_by/reason "
+    "Prints the idempotent DDL that makes the schema ready for the config "
+    "(marker/deleted_by/reason "
     "columns, partial unique indexes, partial indexes for active rows, archive tables, "
     "tombstone.deletion_log, retention comments). With --apply runs it in one transaction.",
-    {config_option(), dsn_option(), {"apply", "", "run the DDL in one transaction"},
+    {config_option(),
+     dsn_option(),
+     {"apply", "", "run the DDL in one transaction"},
      {"revoke", "", "also REVOKE DELETE, TRUNCATE on soft tables from non-admin roles"}}};
 
 }  // namespace
@@ -41,7 +44,8 @@ int check_command(int argc, char** argv) {
     std::printf("%s\n", format_finding(f).c_str());
   }
   if (errors == 0 && warnings == 0) {
-    std::printf("ok: %zu managed tables match %s\n", ctx->config.tables.size(), ctx->config.source_file.c_str());
+    std::printf("ok: %zu managed tables match %s\n", ctx->config.tables.size(),
+                ctx->config.source_file.c_str());
   } else {
     std::fprintf(stderr, "tombstone check: %d error(s), %d warning(s)\n", errors, warnings);
   }
@@ -70,13 +74,16 @@ int migrate_command(int argc, char** argv) {
       std::printf("-- not revoked (use --revoke): %s\n", f.what.c_str());
       continue;
     }
-    std::printf("-- %s\n", f.severity == Severity::kMigrateOnly ? f.what.c_str() : format_finding(f).c_str());
+    std::printf("-- %s\n",
+                f.severity == Severity::kMigrateOnly ? f.what.c_str() : format_finding(f).c_str());
     for (const auto& s : f.ddl) {
       std::printf("%s;\n", s.c_str());
       statements.push_back(s);
     }
   }
-  if (statements.empty()) std::printf("-- nothing to do: the schema already matches %s\n", ctx->config.source_file.c_str());
+  if (statements.empty())
+    std::printf("-- nothing to do: the schema already matches %s\n",
+                ctx->config.source_file.c_str());
   if (apply && !statements.empty()) {
     auto& conn = *ctx->conn;
     if (auto r = conn.exec("BEGIN"); !r) {
@@ -95,10 +102,12 @@ int migrate_command(int argc, char** argv) {
       std::fprintf(stderr, "tombstone migrate: COMMIT failed: %s\n", r.error().describe().c_str());
       return kExitFailure;
     }
-    std::fprintf(stderr, "tombstone migrate: applied %zu statement(s) in one transaction\n", statements.size());
+    std::fprintf(stderr, "tombstone migrate: applied %zu statement(s) in one transaction\n",
+                 statements.size());
   }
   if (manual_errors > 0) {
-    std::fprintf(stderr, "tombstone migrate: %d error(s) need a manual fix (see '-- needs a manual fix')\n",
+    std::fprintf(stderr,
+                 "tombstone migrate: %d error(s) need a manual fix (see '-- needs a manual fix')\n",
                  manual_errors);
     return kExitFailure;
   }

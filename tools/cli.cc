@@ -20,7 +20,8 @@ std::expected<Args, std::string> parse_args(const CommandSpec& spec, int argc, c
       args.help = true;
       continue;
     }
-    if (!arg.starts_with("--")) return std::unexpected("unexpected argument '" + std::string(arg) + "'");
+    if (!arg.starts_with("--"))
+      return std::unexpected("unexpected argument '" + std::string(arg) + "'");
     arg.remove_prefix(2);
     std::optional<std::string> inline_value;
     if (auto eq = arg.find('='); eq != std::string_view::npos) {
@@ -33,12 +34,14 @@ std::expected<Args, std::string> parse_args(const CommandSpec& spec, int argc, c
     }
     if (!opt) return std::unexpected("unknown option '--" + std::string(arg) + "'");
     if (opt->value_name.empty()) {
-      if (inline_value) return std::unexpected("option '--" + std::string(arg) + "' takes no value");
+      if (inline_value)
+        return std::unexpected("option '--" + std::string(arg) + "' takes no value");
       args.values[std::string(arg)] = "";
     } else if (inline_value) {
       args.values[std::string(arg)] = *inline_value;
     } else {
-      if (i + 1 >= argc) return std::unexpected("option '--" + std::string(arg) + "' needs a value");
+      if (i + 1 >= argc)
+        return std::unexpected("option '--" + std::string(arg) + "' needs a value");
       args.values[std::string(arg)] = argv[++i];
     }
   }
@@ -108,14 +111,15 @@ std::expected<Context, int> start_command(const CommandSpec& spec, int argc, cha
   return ctx;
 }
 
-std::optional<long> number_option(const Args& args, std::string_view name, long fallback, long min) {
+std::optional<long> number_option(const Args& args, std::string_view name, long fallback,
+                                  long min) {
   auto text = args.get(name);
   if (!text) return fallback;
   long v = 0;
   auto [p, ec] = std::from_chars(text->data(), text->data() + text->size(), v);
   if (ec != std::errc() || p != text->data() + text->size() || v < min) {
-    std::fprintf(stderr, "tombstone: --%.*s must be a whole number >= %ld, got '%s'\n", int(name.size()),
-                 name.data(), min, text->c_str());
+    std::fprintf(stderr, "tombstone: --%.*s must be a whole number >= %ld, got '%s'\n",
+                 int(name.size()), name.data(), min, text->c_str());
     return std::nullopt;
   }
   return v;

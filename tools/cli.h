@@ -20,7 +20,7 @@ inline constexpr int kExitFailure = 1;  // findings, database errors, refused re
 inline constexpr int kExitUsage = 2;
 
 struct OptionSpec {
-  std::string_view name;  // without "--"
+  std::string_view name;        // without "--"
   std::string_view value_name;  // empty: a flag without a value
   std::string_view help;
 };

@@ -28,24 +28,28 @@ std::string PgError::describe() const {
 std::expected<Connection, PgError> Connection::open(const std::string& dsn) {
   PGconn* conn = PQconnectdb(dsn.c_str());
   Connection c(conn);
-  if (conn == nullptr) return std::unexpected(PgError{"", "out of memory connecting to PostgreSQL"});
+  if (conn == nullptr)
+    return std::unexpected(PgError{"", "out of memory connecting to PostgreSQL"});
   if (PQstatus(conn) != CONNECTION_OK) {
-    return std::unexpected(PgError{"", "cannot connect to PostgreSQL: " + trim_newline(PQerrorMessage(conn))});
+    return std::unexpected(
+        PgError{"", "cannot connect to PostgreSQL: " + trim_newline(PQerrorMessage(conn))});
   }
   // Notices (e.g. "relation already exists, skipping") are noise for the operator.
-  PQsetNoticeProcessor(conn, [](void*, const char*) {}, nullptr);
+  PQsetNoticeProcessor(
+      conn, [](void*, const char*) {}, nullptr);
   return c;
 }
 
 std::expected<Rows, PgError> Connection::exec(const std::string& sql) { return exec(sql, {}); }
 
-std::expected<Rows, PgError> Connection::exec(const std::string& sql, const std::vector<Value>& params) {
+std::expected<Rows, PgError> Connection::exec(const std::string& sql,
+                                              const std::vector<Value>& params) {
   std::vector<const char*> values;
   for (const auto& p : params) values.push_back(p ? p->c_str() : nullptr);
   PGresult* raw = params.empty()
                       ? PQexec(conn_.get(), sql.c_str())
-                      : PQexecParams(conn_.get(), sql.c_str(), static_cast<int>(values.size()), nullptr,
-                                     values.data(), nullptr, nullptr, 0);
+                      : PQexecParams(conn_.get(), sql.c_str(), static_cast<int>(values.size()),
+                                     nullptr, values.data(), nullptr, nullptr, 0);
   std::unique_ptr<PGresult, decltype(&PQclear)> result(raw, &PQclear);
   if (!raw) return std::unexpected(PgError{"", trim_newline(PQerrorMessage(conn_.get()))});
   auto status = PQresultStatus(raw);

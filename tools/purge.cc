@@ -18,7 +18,8 @@ const CommandSpec kPurge{
     "Hard-deletes rows deleted longer ago than their table's retention (soft tables: the marker "
     "column; archive tables: archived_at of the archive table), in batches, logging each batch's "
     "count to tombstone.deletion_log. Suitable for a cron job.",
-    {config_option(), dsn_option(),
+    {config_option(),
+     dsn_option(),
      {"batch-size", "N", "rows per batch, each batch its own transaction (default 1000)"},
      {"pause", "MS", "milliseconds to sleep between batches (default 0)"},
      {"table", "T", "only this managed table"},
@@ -57,8 +58,8 @@ int purge_command(int argc, char** argv) {
     if (t.strategy == config::Strategy::kArchive) targets.push_back({&t, t.archive, "archived_at"});
   }
   if (targets.empty()) {
-    std::printf("nothing to purge: no %s table has a retention in %s\n", only ? "selected" : "managed",
-                ctx->config.source_file.c_str());
+    std::printf("nothing to purge: no %s table has a retention in %s\n",
+                only ? "selected" : "managed", ctx->config.source_file.c_str());
     return kExitOk;
   }
 
@@ -66,7 +67,8 @@ int purge_command(int argc, char** argv) {
   if (!dry_run) {
     auto log = conn.exec("SELECT to_regclass('tombstone.deletion_log') IS NOT NULL");
     if (!log || log->rows.empty() || log->rows[0][0] != "t") {
-      std::fprintf(stderr, "tombstone purge: %s does not exist — fix: run tombstone migrate --apply\n",
+      std::fprintf(stderr,
+                   "tombstone purge: %s does not exist — fix: run tombstone migrate --apply\n",
                    kDeletionLog);
       return kExitFailure;
     }
@@ -85,32 +87,37 @@ int purge_command(int argc, char** argv) {
     }
     const std::string when = *cutoff->rows[0][0];
     if (dry_run) {
-      auto n = conn.exec("SELECT count(*) FROM " + table + " WHERE " + col + " < $1::timestamptz", {when});
+      auto n = conn.exec("SELECT count(*) FROM " + table + " WHERE " + col + " < $1::timestamptz",
+                         {when});
       if (!n) {
-        std::fprintf(stderr, "tombstone purge: %s: %s\n", table.c_str(), n.error().describe().c_str());
+        std::fprintf(stderr, "tombstone purge: %s: %s\n", table.c_str(),
+                     n.error().describe().c_str());
         ++failures;
         continue;
       }
-      std::printf("%s: %s row(s) older than %s (before %s) would be purged (dry run)\n", table.c_str(),
-                  n->rows[0][0]->c_str(), retention.c_str(), when.c_str());
+      std::printf("%s: %s row(s) older than %s (before %s) would be purged (dry run)\n",
+                  table.c_str(), n->rows[0][0]->c_str(), retention.c_str(), when.c_str());
       continue;
     }
     // ctid = ANY(ARRAY(...)) runs as a TID scan; repeating the cutoff keeps it exact even on a
     // partitioned table, where ctids repeat across partitions.
     const std::string batch_sql =
-        "WITH d AS (DELETE FROM " + table + " WHERE ctid = ANY (ARRAY(SELECT ctid FROM " + table + " WHERE " +
-        col + " < $1::timestamptz LIMIT $2::bigint)) AND " + col + " < $1::timestamptz RETURNING 1), " +
-        "l AS (INSERT INTO " + kDeletionLog + " (table_name, row_count, actor, reason, deleted_at, operation) " +
-        "SELECT $3, count(*), 'tombstone purge', $4, now(), 'purge' FROM d HAVING count(*) > 0 RETURNING "
+        "WITH d AS (DELETE FROM " + table + " WHERE ctid = ANY (ARRAY(SELECT ctid FROM " + table +
+        " WHERE " + col + " < $1::timestamptz LIMIT $2::bigint)) AND " + col +
+        " < $1::timestamptz RETURNING 1), " + "l AS (INSERT INTO " + kDeletionLog +
+        " (table_name, row_count, actor, reason, deleted_at, operation) " +
+        "SELECT $3, count(*), 'tombstone purge', $4, now(), 'purge' FROM d HAVING count(*) > 0 "
+        "RETURNING "
         "row_count) SELECT coalesce((SELECT row_count FROM l), 0)::text";
     long total = 0;
     int batches = 0;
     bool ok = true;
     while (true) {
-      auto r = conn.exec(batch_sql, {when, std::to_string(*batch_size), table, "retention " + retention});
+      auto r = conn.exec(batch_sql,
+                         {when, std::to_string(*batch_size), table, "retention " + retention});
       if (!r) {
-        std::fprintf(stderr, "tombstone purge: %s: batch %d failed: %s\n", table.c_str(), batches + 1,
-                     r.error().describe().c_str());
+        std::fprintf(stderr, "tombstone purge: %s: batch %d failed: %s\n", table.c_str(),
+                     batches + 1, r.error().describe().c_str());
         ok = false;
         break;
       }
@@ -124,8 +131,8 @@ int purge_command(int argc, char** argv) {
       if (*pause_ms > 0) std::this_thread::sleep_for(std::chrono::milliseconds(*pause_ms));
     }
     if (!ok) ++failures;
-    std::printf("%s: purged %ld row(s) older than %s (before %s) in %d batch(es)\n", table.c_str(), total,
-                retention.c_str(), when.c_str(), batches);
+    std::printf("%s: purged %ld row(s) older than %s (before %s) in %d batch(es)\n", table.c_str(),
+                total, retention.c_str(), when.c_str(), batches);
   }
   return failures > 0 ? kExitFailure : kExitOk;
 }

@@ -16,12 +16,17 @@ using config::quote_identifier;
 const CommandSpec kRestore{
     "restore",
     "Restores soft-deleted rows or moves archived rows back, in one transaction. Either --table T "
-    "--where SQL (rows of T matching SQL), or --batch TIMESTAMP (every row one transaction deleted, "
+    "--where SQL (rows of T matching SQL), or --batch TIMESTAMP (every row one transaction "
+    "deleted, "
     "in every soft and archive table, or only in --table T). Refuses, naming the row, when a "
     "restored row would violate a unique index among live rows.",
-    {config_option(), dsn_option(), {"table", "T", "managed table to restore into"},
-     {"where", "SQL", "condition selecting the rows (on the archive table's columns for archive tables)"},
-     {"batch", "TIMESTAMP", "the deleted_at / archived_at value shared by one transaction's deletes"},
+    {config_option(),
+     dsn_option(),
+     {"table", "T", "managed table to restore into"},
+     {"where", "SQL",
+      "condition selecting the rows (on the archive table's columns for archive tables)"},
+     {"batch", "TIMESTAMP",
+      "the deleted_at / archived_at value shared by one transaction's deletes"},
      {"dry-run", "", "report what would be restored, then roll back"}}};
 
 struct Step {
@@ -31,15 +36,17 @@ struct Step {
 
 // INSERT column list of the source table: generated columns are computed again, identity
 // columns keep their original values.
-std::expected<std::pair<std::string, bool>, PgError> insert_columns(Connection& conn,
-                                                                   const config::QualifiedName& t) {
+std::expected<std::pair<std::string, bool>, PgError> insert_columns(
+    Connection& conn, const config::QualifiedName& t) {
   auto cols = conn.exec(
-      "SELECT a.attname, a.attidentity::text FROM pg_attribute a JOIN pg_class c ON c.oid = a.attrelid "
+      "SELECT a.attname, a.attidentity::text FROM pg_attribute a JOIN pg_class c ON c.oid = "
+      "a.attrelid "
       "JOIN pg_namespace n ON n.oid = c.relnamespace WHERE n.nspname = $1 AND c.relname = $2 AND "
       "a.attnum > 0 AND NOT a.attisdropped AND a.attgenerated = '' ORDER BY a.attnum",
       {t.schema, t.name});
   if (!cols) return std::unexpected(cols.error());
-  if (cols->rows.empty()) return std::unexpected(PgError{"42P01", "table " + t.to_sql() + " does not exist"});
+  if (cols->rows.empty())
+    return std::unexpected(PgError{"42P01", "table " + t.to_sql() + " does not exist"});
   std::string list;
   bool identity_always = false;
   for (const auto& r : cols->rows) {
@@ -63,7 +70,8 @@ int restore_command(int argc, char** argv) {
   auto where = ctx->args.get("where");
   auto batch = ctx->args.get("batch");
   auto table_arg = ctx->args.get("table");
-  if (where.has_value() == batch.has_value()) return usage("give exactly one of --where SQL or --batch TIMESTAMP");
+  if (where.has_value() == batch.has_value())
+    return usage("give exactly one of --where SQL or --batch TIMESTAMP");
   if (where && !table_arg) return usage("--where needs --table T");
 
   const auto& config = ctx->config;
@@ -71,7 +79,8 @@ int restore_command(int argc, char** argv) {
   if (table_arg) {
     auto name = config::parse_qualified_name(*table_arg);
     const auto* policy = name ? config.find_table(*name) : nullptr;
-    if (!policy) return usage("--table " + *table_arg + " is not a managed table in " + config.source_file);
+    if (!policy)
+      return usage("--table " + *table_arg + " is not a managed table in " + config.source_file);
     if (policy->strategy == config::Strategy::kHard) {
       return usage(policy->table.to_sql() + " uses strategy hard: its deleted rows are gone");
     }
@@ -91,8 +100,8 @@ int restore_command(int argc, char** argv) {
       if (p->deleted_by) set += ", " + quote_identifier(*p->deleted_by) + " = NULL";
       if (p->reason) set += ", " + quote_identifier(*p->reason) + " = NULL";
       std::string cond = where ? "(" + *where + ")" : col + " = $1::timestamptz";
-      steps.push_back({p->table.to_sql(), "UPDATE " + p->table.to_sql() + " SET " + set + " WHERE " + col +
-                                              " IS NOT NULL AND " + cond});
+      steps.push_back({p->table.to_sql(), "UPDATE " + p->table.to_sql() + " SET " + set +
+                                              " WHERE " + col + " IS NOT NULL AND " + cond});
     } else {
       auto cols = insert_columns(conn, p->table);
       if (!cols) {
@@ -100,10 +109,11 @@ int restore_command(int argc, char** argv) {
         return kExitFailure;
       }
       std::string cond = where ? "(" + *where + ")" : "archived_at = $1::timestamptz";
-      steps.push_back({p->table.to_sql(),
-                       "WITH d AS (DELETE FROM " + p->archive.to_sql() + " WHERE " + cond + " RETURNING *) INSERT INTO " +
-                           p->table.to_sql() + " (" + cols->first + ")" +
-                           (cols->second ? " OVERRIDING SYSTEM VALUE" : "") + " SELECT " + cols->first + " FROM d"});
+      steps.push_back({p->table.to_sql(), "WITH d AS (DELETE FROM " + p->archive.to_sql() +
+                                              " WHERE " + cond + " RETURNING *) INSERT INTO " +
+                                              p->table.to_sql() + " (" + cols->first + ")" +
+                                              (cols->second ? " OVERRIDING SYSTEM VALUE" : "") +
+                                              " SELECT " + cols->first + " FROM d"});
     }
   }
 
@@ -121,14 +131,15 @@ int restore_command(int argc, char** argv) {
       (void)conn.exec("ROLLBACK");
       const auto& e = r.error();
       if (e.sqlstate == "23505") {
-        std::fprintf(stderr,
-                     "tombstone restore: refused, nothing was restored: a restored row of %s would "
-                     "violate unique constraint \"%s\" among live rows: %s — fix: delete or change the "
-                     "live row first, or restore with a narrower --where\n",
-                     step.table.c_str(), e.constraint.c_str(), e.detail.c_str());
+        std::fprintf(
+            stderr,
+            "tombstone restore: refused, nothing was restored: a restored row of %s would "
+            "violate unique constraint \"%s\" among live rows: %s — fix: delete or change the "
+            "live row first, or restore with a narrower --where\n",
+            step.table.c_str(), e.constraint.c_str(), e.detail.c_str());
       } else {
-        std::fprintf(stderr, "tombstone restore: failed on %s, nothing was restored: %s\n", step.table.c_str(),
-                     e.describe().c_str());
+        std::fprintf(stderr, "tombstone restore: failed on %s, nothing was restored: %s\n",
+                     step.table.c_str(), e.describe().c_str());
       }
       return kExitFailure;
     }
@@ -150,8 +161,8 @@ int restore_command(int argc, char** argv) {
     std::fprintf(stderr, "tombstone restore: no deleted rows matched; nothing restored\n");
     return kExitFailure;
   }
-  std::printf("%s %ld row(s) in %d table(s)%s\n", dry_run ? "would restore" : "restored", total, tables,
-              dry_run ? " (dry run: rolled back)" : "");
+  std::printf("%s %ld row(s) in %d table(s)%s\n", dry_run ? "would restore" : "restored", total,
+              tables, dry_run ? " (dry run: rolled back)" : "");
   return kExitOk;
 }
 

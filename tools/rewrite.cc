@@ -30,16 +30,19 @@ const CommandSpec kRewrite{
 
 const char* fixup_name(parser::TagFixup f) {
   switch (f) {
-    case parser::TagFixup::kDelete: return "delete";
-    case parser::TagFixup::kTruncate: return "truncate";
-    case parser::TagFixup::kNone: break;
+    case parser::TagFixup::kDelete:
+      return "delete";
+    case parser::TagFixup::kTruncate:
+      return "truncate";
+    case parser::TagFixup::kNone:
+      break;
   }
   return "none";
 }
 
 std::string json_line(const parser::Rewrite& r) {
-  std::string out = "{\"sql\": " + json_string(r.sql) + ", \"changed\": " + (r.changed ? "true" : "false") +
-                    ", \"fixups\": [";
+  std::string out = "{\"sql\": " + json_string(r.sql) +
+                    ", \"changed\": " + (r.changed ? "true" : "false") + ", \"fixups\": [";
   const parser::RewriteError* error = nullptr;
   // The fast path did not split the text: nothing in it needs a fix-up.
   if (r.statements.empty()) out += "\"none\"";
@@ -50,7 +53,8 @@ std::string json_line(const parser::Rewrite& r) {
   }
   out += "], \"error\": ";
   if (error) {
-    out += "{\"sqlstate\": " + json_string(error->sqlstate) + ", \"message\": " + json_string(error->message) + "}";
+    out += "{\"sqlstate\": " + json_string(error->sqlstate) +
+           ", \"message\": " + json_string(error->message) + "}";
   } else {
     out += "null";
   }
@@ -97,7 +101,8 @@ int rewrite_command(int argc, char** argv) {
   if (ctx->conn) {
     auto rows = ctx->conn->exec(parser::catalog_query(ctx->config));
     if (!rows) {
-      std::fprintf(stderr, "tombstone rewrite: reading the catalog failed: %s\n", rows.error().describe().c_str());
+      std::fprintf(stderr, "tombstone rewrite: reading the catalog failed: %s\n",
+                   rows.error().describe().c_str());
       return kExitFailure;
     }
     std::vector<std::vector<std::string>> text_rows;
@@ -111,6 +116,13 @@ int rewrite_command(int argc, char** argv) {
     if (!ctx->args.has("user")) {
       auto user = ctx->conn->exec("SELECT session_user::text");
       if (user && !user->rows.empty() && user->rows[0][0]) session.session_user = *user->rows[0][0];
+    }
+    // A session starts with the role's/database's configured search_path, not the built-in one.
+    if (!ctx->args.has("search-path")) {
+      auto path = ctx->conn->exec("SELECT current_setting('search_path')");
+      if (path && !path->rows.empty() && path->rows[0][0]) {
+        session.search_path = parser::parse_search_path(*path->rows[0][0]);
+      }
     }
   }
   if (auto u = ctx->args.get("user")) session.session_user = *u;
@@ -129,8 +141,8 @@ int rewrite_command(int argc, char** argv) {
       if (s.error) {
         ++errors;
         std::fprintf(stderr, "-- statement at byte %zu refused: ERROR %s: %s%s%s\n", s.offset,
-                     s.error->sqlstate.c_str(), s.error->message.c_str(), s.error->hint.empty() ? "" : " HINT: ",
-                     s.error->hint.c_str());
+                     s.error->sqlstate.c_str(), s.error->message.c_str(),
+                     s.error->hint.empty() ? "" : " HINT: ", s.error->hint.c_str());
       }
     }
     return errors > 0 ? kExitFailure : kExitOk;
@@ -141,7 +153,8 @@ int rewrite_command(int argc, char** argv) {
   while (start < input.size()) {
     std::size_t end = input.find('\0', start);
     if (end == std::string::npos) end = input.size();
-    auto r = parser::rewrite(std::string_view(input).substr(start, end - start), ctx->config, catalog, session);
+    auto r = parser::rewrite(std::string_view(input).substr(start, end - start), ctx->config,
+                             catalog, session);
     std::string line = json_line(r) + "\n";
     std::fwrite(line.data(), 1, line.size(), stdout);
     start = end + 1;

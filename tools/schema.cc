@@ -63,14 +63,21 @@ std::string strategy_name(Strategy s) {
 
 std::string relkind_name(char k) {
   switch (k) {
-    case 'v': return "a view";
-    case 'm': return "a materialized view";
-    case 'f': return "a foreign table";
-    case 'S': return "a sequence";
+    case 'v':
+      return "a view";
+    case 'm':
+      return "a materialized view";
+    case 'f':
+      return "a foreign table";
+    case 'S':
+      return "a sequence";
     case 'i':
-    case 'I': return "an index";
-    case 'c': return "a composite type";
-    default: return "not a table";
+    case 'I':
+      return "an index";
+    case 'c':
+      return "a composite type";
+    default:
+      return "not a table";
   }
 }
 
@@ -104,9 +111,15 @@ class Inspector {
     for (const auto& t : config_.tables) {
       if (error_) break;
       switch (t.strategy) {
-        case Strategy::kSoft: check_soft(t); break;
-        case Strategy::kArchive: check_archive(t); break;
-        case Strategy::kHard: check_hard(t); break;
+        case Strategy::kSoft:
+          check_soft(t);
+          break;
+        case Strategy::kArchive:
+          check_archive(t);
+          break;
+        case Strategy::kHard:
+          check_hard(t);
+          break;
       }
     }
     if (!error_) check_deletion_log();
@@ -152,12 +165,14 @@ class Inspector {
     auto info = lookup(t.table);
     if (error_) return std::nullopt;
     if (!info) {
-      add(Severity::kError, "table " + t.table.to_sql() + " (" + strategy_name(t.strategy) + ") does not exist",
+      add(Severity::kError,
+          "table " + t.table.to_sql() + " (" + strategy_name(t.strategy) + ") does not exist",
           "create it, or remove it from tables: in " + config_.source_file);
       return std::nullopt;
     }
     if (info->relkind != 'r' && info->relkind != 'p') {
-      add(Severity::kError, t.table.to_sql() + " is " + relkind_name(info->relkind) + ", not a table",
+      add(Severity::kError,
+          t.table.to_sql() + " is " + relkind_name(info->relkind) + ", not a table",
           "manage the underlying table instead");
       return std::nullopt;
     }
@@ -179,11 +194,12 @@ class Inspector {
       auto r = query("SELECT 1 FROM pg_roles WHERE rolname = $1", {role});
       if (error_) return;
       if (!r.rows.empty()) continue;
-      std::string ddl = "DO $$BEGIN IF NOT EXISTS (SELECT FROM pg_roles WHERE rolname = " +
-                        quote_literal(role) + ") THEN CREATE ROLE " + quote_identifier(role) +
-                        " NOLOGIN; END IF; END$$";
+      std::string ddl =
+          "DO $$BEGIN IF NOT EXISTS (SELECT FROM pg_roles WHERE rolname = " + quote_literal(role) +
+          ") THEN CREATE ROLE " + quote_identifier(role) + " NOLOGIN; END IF; END$$";
       add(Severity::kError, "admin role '" + role + "' does not exist, so no session is admin",
-          "CREATE ROLE " + quote_identifier(role) + " NOLOGIN and GRANT it to the operators' login roles",
+          "CREATE ROLE " + quote_identifier(role) +
+              " NOLOGIN and GRANT it to the operators' login roles",
           {ddl});
     }
   }
@@ -195,10 +211,13 @@ class Inspector {
     if (!c) {
       add(Severity::kError, std::string(key) + " column " + where + " does not exist",
           "ALTER TABLE " + t.table.to_sql() + " ADD COLUMN " + quote_identifier(column) + " text",
-          {"ALTER TABLE " + t.table.to_sql() + " ADD COLUMN IF NOT EXISTS " + quote_identifier(column) + " text"});
+          {"ALTER TABLE " + t.table.to_sql() + " ADD COLUMN IF NOT EXISTS " +
+           quote_identifier(column) + " text"});
     } else if (!is_text_like(c->type)) {
-      add(Severity::kWarning, std::string(key) + " column " + where + " is " + c->type + ", not text",
-          "ALTER TABLE " + t.table.to_sql() + " ALTER COLUMN " + quote_identifier(column) + " TYPE text");
+      add(Severity::kWarning,
+          std::string(key) + " column " + where + " is " + c->type + ", not text",
+          "ALTER TABLE " + t.table.to_sql() + " ALTER COLUMN " + quote_identifier(column) +
+              " TYPE text");
     }
   }
 
@@ -214,7 +233,8 @@ class Inspector {
           {"ALTER TABLE " + table + " ADD COLUMN IF NOT EXISTS " + marker + " timestamptz"});
     } else if (!is_timestamp(col->type)) {
       add(Severity::kError,
-          "marker column " + table + "." + marker + " is " + col->type + ", not timestamptz or timestamp",
+          "marker column " + table + "." + marker + " is " + col->type +
+              ", not timestamptz or timestamp",
           "convert it (ALTER TABLE " + table + " ALTER COLUMN " + marker +
               " TYPE timestamptz USING …) or set column: to a timestamptz column");
     }
@@ -222,7 +242,8 @@ class Inspector {
     if (t.reason) check_text_column(t, *info, *t.reason, "reason");
     if (t.retention && (!col || col->comment != retention_comment(t))) {
       add(Severity::kMigrateOnly, "retention comment on " + table + "." + marker, "",
-          {"COMMENT ON COLUMN " + table + "." + marker + " IS " + quote_literal(retention_comment(t))});
+          {"COMMENT ON COLUMN " + table + "." + marker + " IS " +
+           quote_literal(retention_comment(t))});
     }
     check_soft_indexes(t, *info);
     check_views(t, *info);
@@ -239,7 +260,8 @@ class Inspector {
         "SELECT i.relname, n.nspname, pg_get_indexdef(x.indexrelid), pg_get_expr(x.indpred, "
         "x.indrelid), x.indisunique::text, con.conname, coalesce(con.condeferrable, false)::text, "
         "(SELECT string_agg(format('%I.%I', fn.nspname, fc.relname) || ' (' || f.conname || ')', "
-        "', ') FROM pg_constraint f JOIN pg_class fc ON fc.oid = f.conrelid JOIN pg_namespace fn ON "
+        "', ') FROM pg_constraint f JOIN pg_class fc ON fc.oid = f.conrelid JOIN pg_namespace fn "
+        "ON "
         "fn.oid = fc.relnamespace WHERE f.contype = 'f' AND f.conindid = x.indexrelid), "
         "x.indkey::text || ' ' || coalesce(pg_get_expr(x.indexprs, x.indrelid), ''), "
         "EXISTS (SELECT 1 FROM unnest(x.indkey) k JOIN pg_attribute a ON a.attrelid = x.indrelid "
@@ -256,18 +278,21 @@ class Inspector {
       bool unique, deferrable, on_marker;
       std::optional<std::string> constraint, referenced_by;
       std::string keys, contype;
-      bool partial_on_marker() const { return pred && pred->find(marker_null_) != std::string::npos; }
+      bool partial_on_marker() const {
+        return pred && pred->find(marker_null_) != std::string::npos;
+      }
       std::string marker_null_;
     };
     std::vector<Index> indexes;
     for (auto& r : idx.rows) {
-      indexes.push_back({*r[0], *r[1], *r[2], r[3], *r[4] == "true", *r[6] == "true", *r[9] == "true",
-                         r[5], r[7], *r[8], *r[10], marker_null});
+      indexes.push_back({*r[0], *r[1], *r[2], r[3], *r[4] == "true", *r[6] == "true",
+                         *r[9] == "true", r[5], r[7], *r[8], *r[10], marker_null});
     }
     for (const auto& ix : indexes) {
       if (ix.contype == "x" || ix.partial_on_marker() || ix.on_marker) continue;
       std::string qualified = quote_identifier(ix.schema) + "." + quote_identifier(ix.name);
-      std::string where = " WHERE " + (ix.pred ? "(" + *ix.pred + ") AND " : std::string()) + marker_null;
+      std::string where =
+          " WHERE " + (ix.pred ? "(" + *ix.pred + ") AND " : std::string()) + marker_null;
       std::string def = ix.def;
       if (ix.pred) {
         auto pos = def.rfind(" WHERE ");
@@ -281,21 +306,25 @@ class Inspector {
                            "with the same key";
         std::string fix = "replace it with CREATE UNIQUE INDEX … WHERE " + marker_null;
         if (ix.referenced_by) {
-          add(Severity::kError, what, fix + " (it is referenced by foreign key " + *ix.referenced_by +
-                                          ": drop and re-create that foreign key by hand around it)");
+          add(Severity::kError, what,
+              fix + " (it is referenced by foreign key " + *ix.referenced_by +
+                  ": drop and re-create that foreign key by hand around it)");
           continue;
         }
         if (ix.deferrable) {
-          add(Severity::kError, what, fix + " (it is DEFERRABLE, which a unique index cannot be: "
-                                            "decide by hand)");
+          add(Severity::kError, what,
+              fix +
+                  " (it is DEFERRABLE, which a unique index cannot be: "
+                  "decide by hand)");
           continue;
         }
         const std::string prefix = "CREATE UNIQUE INDEX ";
-        std::string create = def.starts_with(prefix) ? prefix + "IF NOT EXISTS " + def.substr(prefix.size())
-                                                     : def;
+        std::string create =
+            def.starts_with(prefix) ? prefix + "IF NOT EXISTS " + def.substr(prefix.size()) : def;
         std::vector<std::string> ddl;
         if (ix.constraint) {
-          ddl.push_back("ALTER TABLE " + table + " DROP CONSTRAINT IF EXISTS " + quote_identifier(*ix.constraint));
+          ddl.push_back("ALTER TABLE " + table + " DROP CONSTRAINT IF EXISTS " +
+                        quote_identifier(*ix.constraint));
         } else {
           ddl.push_back("DROP INDEX IF EXISTS " + qualified);
         }
@@ -313,7 +342,8 @@ class Inspector {
       if (!def.starts_with("CREATE INDEX ") || on == std::string::npos) continue;
       std::string twin = truncate_identifier(ix.name, "_active");
       add(Severity::kWarning,
-          "index " + qualified + " on " + table + " has no partial twin for active rows (" + marker_null + ")",
+          "index " + qualified + " on " + table + " has no partial twin for active rows (" +
+              marker_null + ")",
           "CREATE INDEX " + quote_identifier(twin) + " … WHERE " + marker_null,
           {"CREATE INDEX IF NOT EXISTS " + quote_identifier(twin) + def.substr(on) + where});
     }
@@ -333,9 +363,12 @@ class Inspector {
       if (r[2] && r[2]->find(marker_null) != std::string::npos) continue;
       std::string kind = *r[1] == "m" ? "materialized view " : "view ";
       add(Severity::kWarning,
-          kind + *r[0] + " reads " + t.table.to_sql() + " inside the server, so it shows soft-deleted rows",
-          "re-create it through Tombstone (CREATE OR REPLACE VIEW via the proxy adds the filter) or add "
-          "WHERE " + marker_null);
+          kind + *r[0] + " reads " + t.table.to_sql() +
+              " inside the server, so it shows soft-deleted rows",
+          "re-create it through Tombstone (CREATE OR REPLACE VIEW via the proxy adds the filter) "
+          "or add "
+          "WHERE " +
+              marker_null);
     }
   }
 
@@ -361,33 +394,39 @@ class Inspector {
         "(con.confrelid = $1::oid)::text FROM pg_constraint con "
         "JOIN pg_class c ON c.oid = con.conrelid JOIN pg_namespace cn ON cn.oid = c.relnamespace "
         "JOIN pg_class p ON p.oid = con.confrelid JOIN pg_namespace pn ON pn.oid = p.relnamespace "
-        "WHERE con.contype = 'f' AND (con.conrelid = $1::oid OR con.confrelid = $1::oid) ORDER BY 1",
+        "WHERE con.contype = 'f' AND (con.conrelid = $1::oid OR con.confrelid = $1::oid) ORDER BY "
+        "1",
         {info.oid});
     for (auto& r : fks.rows) {
       std::string name = quote_identifier(*r[0]);
       std::string child = *r[1], parent = *r[4];
       const std::string& action = *r[7];
       bool we_are_parent = *r[8] == "true";
-      std::string verb = action == "c" ? "ON DELETE CASCADE" : action == "n" ? "ON DELETE SET NULL"
-                         : action == "d" ? "ON DELETE SET DEFAULT" : "";
+      std::string verb = action == "c"   ? "ON DELETE CASCADE"
+                         : action == "n" ? "ON DELETE SET NULL"
+                         : action == "d" ? "ON DELETE SET DEFAULT"
+                                         : "";
       const TablePolicy* child_policy = config_.find_table({*r[2], *r[3]});
       const TablePolicy* parent_policy = config_.find_table({*r[5], *r[6]});
       if (we_are_parent) {
         if (t.strategy == Strategy::kSoft) {
           if (!verb.empty()) {
             add(Severity::kWarning,
-                "foreign key " + name + " on " + child + " is " + verb + " from soft table " + parent +
-                    ": a soft delete is an UPDATE, so the server never runs it and " + child +
-                    " keeps the children",
+                "foreign key " + name + " on " + child + " is " + verb + " from soft table " +
+                    parent + ": a soft delete is an UPDATE, so the server never runs it and " +
+                    child + " keeps the children",
                 "make it ON DELETE NO ACTION and delete the children explicitly in the same "
-                "transaction" + std::string(child_policy && child_policy->strategy == Strategy::kSoft
-                                                ? " (they then share the parent's deleted_at batch)"
-                                                : ", with " + child + " managed as a soft table"));
+                "transaction" +
+                    std::string(child_policy && child_policy->strategy == Strategy::kSoft
+                                    ? " (they then share the parent's deleted_at batch)"
+                                    : ", with " + child + " managed as a soft table"));
           } else if (!(child_policy && child_policy->strategy == Strategy::kSoft)) {
             add(Severity::kWarning,
                 "foreign key " + name + " on " + child + " references soft table " + parent +
-                    ": deleting a referenced row succeeds (soft) where a hard DELETE fails with 23503",
-                "manage " + child + " as a soft table too and delete its rows in the same transaction");
+                    ": deleting a referenced row succeeds (soft) where a hard DELETE fails with "
+                    "23503",
+                "manage " + child +
+                    " as a soft table too and delete its rows in the same transaction");
           }
         } else if (action == "c" && (t.strategy == Strategy::kArchive || t.audit)) {
           add(Severity::kWarning,
@@ -401,8 +440,8 @@ class Inspector {
         // The parent's DELETE is real, and its cascade removes our rows inside the server.
         add(Severity::kWarning,
             "foreign key " + name + " on " + child + " is ON DELETE CASCADE from " + parent +
-                ": deleting a " + parent + " row physically deletes " + child + " rows, bypassing their " +
-                strategy_name(t.strategy) + " policy",
+                ": deleting a " + parent + " row physically deletes " + child +
+                " rows, bypassing their " + strategy_name(t.strategy) + " policy",
             "make it ON DELETE RESTRICT and delete the children explicitly through Tombstone");
       }
     }
@@ -410,21 +449,25 @@ class Inspector {
 
   void check_functions(const TablePolicy& t) {
     auto fns = query(
-        "SELECT format('%I.%I(%s)', n.nspname, p.proname, pg_get_function_identity_arguments(p.oid)) "
-        "FROM pg_proc p JOIN pg_namespace n ON n.oid = p.pronamespace JOIN pg_language l ON l.oid = "
+        "SELECT format('%I.%I(%s)', n.nspname, p.proname, "
+        "pg_get_function_identity_arguments(p.oid)) "
+        "FROM pg_proc p JOIN pg_namespace n ON n.oid = p.pronamespace JOIN pg_language l ON l.oid "
+        "= "
         "p.prolang WHERE n.nspname NOT IN ('pg_catalog', 'information_schema') AND n.nspname NOT "
         "LIKE 'pg_toast%' AND l.lanname NOT IN ('c', 'internal') AND p.prosrc ~* $1 AND NOT EXISTS "
         "(SELECT 1 FROM pg_depend d WHERE d.classid = 'pg_proc'::regclass AND d.objid = p.oid AND "
         "d.deptype = 'e') ORDER BY 1",
         {"\\m" + regex_escape(t.table.name) + "\\M"});
     for (auto& r : fns.rows) {
-      std::string effect = t.strategy == Strategy::kSoft ? "it reads deleted rows and its DELETEs are hard"
-                                                         : "its DELETEs bypass the " + strategy_name(t.strategy) +
-                                                               " policy";
+      std::string effect = t.strategy == Strategy::kSoft
+                               ? "it reads deleted rows and its DELETEs are hard"
+                               : "its DELETEs bypass the " + strategy_name(t.strategy) + " policy";
       add(Severity::kWarning,
-          "function " + *r[0] + " mentions " + t.table.name + ": it runs inside the server, so " + effect,
-          "review it: filter on " + quote_identifier(t.column) + " IS NULL / soft-delete by UPDATE, or "
-          "call it only from admin sessions");
+          "function " + *r[0] + " mentions " + t.table.name + ": it runs inside the server, so " +
+              effect,
+          "review it: filter on " + quote_identifier(t.column) +
+              " IS NULL / soft-delete by UPDATE, or "
+              "call it only from admin sessions");
     }
   }
 
@@ -445,8 +488,10 @@ class Inspector {
         "string_agg(DISTINCT a.privilege_type, ', ' ORDER BY a.privilege_type) "
         "FROM pg_class c CROSS JOIN LATERAL aclexplode(coalesce(c.relacl, acldefault('r', "
         "c.relowner))) a LEFT JOIN pg_roles r ON r.oid = a.grantee "
-        "WHERE c.oid = $1::oid AND a.privilege_type IN ('DELETE', 'TRUNCATE') AND (a.grantee = 0 OR "
-        "(NOT r.rolsuper AND NOT EXISTS (SELECT 1 FROM pg_roles ad WHERE ad.rolname = ANY($2::text[]) "
+        "WHERE c.oid = $1::oid AND a.privilege_type IN ('DELETE', 'TRUNCATE') AND (a.grantee = 0 "
+        "OR "
+        "(NOT r.rolsuper AND NOT EXISTS (SELECT 1 FROM pg_roles ad WHERE ad.rolname = "
+        "ANY($2::text[]) "
         "AND pg_has_role(a.grantee, ad.oid, 'MEMBER')))) GROUP BY 1 ORDER BY 1",
         {info.oid, admins});
     for (auto& r : privs.rows) {
@@ -455,7 +500,9 @@ class Inspector {
       Finding f{Severity::kWarning,
                 "role " + role + " holds " + *r[1] + " on soft table " + t.table.to_sql() +
                     ": connected directly, it can hard-delete around Tombstone",
-                revoke + " (tombstone migrate --revoke)", {revoke}, true};
+                revoke + " (tombstone migrate --revoke)",
+                {revoke},
+                true};
       findings_.push_back(std::move(f));
     }
   }
@@ -469,14 +516,18 @@ class Inspector {
     if (!arch) {
       std::vector<std::string> ddl;
       auto ns = query("SELECT 1 FROM pg_namespace WHERE nspname = $1", {t.archive.schema});
-      if (ns.rows.empty()) ddl.push_back("CREATE SCHEMA IF NOT EXISTS " + quote_identifier(t.archive.schema));
+      if (ns.rows.empty())
+        ddl.push_back("CREATE SCHEMA IF NOT EXISTS " + quote_identifier(t.archive.schema));
       ddl.push_back("CREATE TABLE IF NOT EXISTS " + archive + " (LIKE " + t.table.to_sql() +
                     ", archived_at timestamptz NOT NULL DEFAULT now(), archived_by text)");
       if (t.retention) {
-        ddl.push_back("COMMENT ON COLUMN " + archive + ".archived_at IS " + quote_literal(retention_comment(t)));
+        ddl.push_back("COMMENT ON COLUMN " + archive + ".archived_at IS " +
+                      quote_literal(retention_comment(t)));
       }
-      add(Severity::kError, "archive table " + archive + " for " + t.table.to_sql() + " does not exist",
-          "CREATE TABLE " + archive + " (LIKE " + t.table.to_sql() + ", archived_at timestamptz, archived_by text)",
+      add(Severity::kError,
+          "archive table " + archive + " for " + t.table.to_sql() + " does not exist",
+          "CREATE TABLE " + archive + " (LIKE " + t.table.to_sql() +
+              ", archived_at timestamptz, archived_by text)",
           ddl);
     } else if (arch->relkind != 'r' && arch->relkind != 'p') {
       add(Severity::kError, "archive table " + archive + " is " + relkind_name(arch->relkind),
@@ -486,20 +537,25 @@ class Inspector {
         const auto* a = arch->column(c.name);
         std::string col = archive + "." + quote_identifier(c.name);
         if (!a) {
-          add(Severity::kError, "archive table " + archive + " lacks column " + quote_identifier(c.name) +
-                                    " of " + t.table.to_sql(),
+          add(Severity::kError,
+              "archive table " + archive + " lacks column " + quote_identifier(c.name) + " of " +
+                  t.table.to_sql(),
               "ALTER TABLE " + archive + " ADD COLUMN " + quote_identifier(c.name) + " " + c.type,
-              {"ALTER TABLE " + archive + " ADD COLUMN IF NOT EXISTS " + quote_identifier(c.name) + " " + c.type});
+              {"ALTER TABLE " + archive + " ADD COLUMN IF NOT EXISTS " + quote_identifier(c.name) +
+               " " + c.type});
         } else if (a->type != c.type) {
-          add(Severity::kError, "archive column " + col + " is " + a->type + " but the source column is " + c.type,
-              "ALTER TABLE " + archive + " ALTER COLUMN " + quote_identifier(c.name) + " TYPE " + c.type);
+          add(Severity::kError,
+              "archive column " + col + " is " + a->type + " but the source column is " + c.type,
+              "ALTER TABLE " + archive + " ALTER COLUMN " + quote_identifier(c.name) + " TYPE " +
+                  c.type);
         }
       }
       const auto* at = arch->column("archived_at");
       if (!at) {
         add(Severity::kError, "archive table " + archive + " lacks archived_at",
             "ALTER TABLE " + archive + " ADD COLUMN archived_at timestamptz",
-            {"ALTER TABLE " + archive + " ADD COLUMN IF NOT EXISTS archived_at timestamptz NOT NULL DEFAULT now()"});
+            {"ALTER TABLE " + archive +
+             " ADD COLUMN IF NOT EXISTS archived_at timestamptz NOT NULL DEFAULT now()"});
       } else if (!is_timestamp(at->type)) {
         add(Severity::kError, "archive column " + archive + ".archived_at is " + at->type,
             "make it timestamptz");
@@ -511,7 +567,8 @@ class Inspector {
       }
       if (t.retention && (!at || at->comment != retention_comment(t))) {
         add(Severity::kMigrateOnly, "retention comment on " + archive + ".archived_at", "",
-            {"COMMENT ON COLUMN " + archive + ".archived_at IS " + quote_literal(retention_comment(t))});
+            {"COMMENT ON COLUMN " + archive + ".archived_at IS " +
+             quote_literal(retention_comment(t))});
       }
       check_archive_uniques(t, *info, *arch);
     }
@@ -527,19 +584,23 @@ class Inspector {
         "x.indexrelid JOIN pg_namespace n ON n.oid = i.relnamespace LEFT JOIN pg_constraint con ON "
         "con.conindid = x.indexrelid AND con.conrelid = x.indrelid WHERE x.indrelid = $1::oid AND "
         "x.indisunique AND NOT EXISTS (SELECT 1 FROM unnest(x.indkey) k JOIN pg_attribute a ON "
-        "a.attrelid = x.indrelid AND a.attnum = k WHERE a.attname IN ('archived_at', 'archived_by')) "
+        "a.attrelid = x.indrelid AND a.attnum = k WHERE a.attname IN ('archived_at', "
+        "'archived_by')) "
         "AND NOT EXISTS (SELECT 1 FROM unnest(x.indkey) k WHERE k = 0) "
         "AND (SELECT bool_and(EXISTS (SELECT 1 FROM pg_attribute s WHERE s.attrelid = $2::oid AND "
-        "s.attname = a.attname AND NOT s.attisdropped)) FROM unnest(x.indkey) k JOIN pg_attribute a "
+        "s.attname = a.attname AND NOT s.attisdropped)) FROM unnest(x.indkey) k JOIN pg_attribute "
+        "a "
         "ON a.attrelid = x.indrelid AND a.attnum = k) ORDER BY 1",
         {arch.oid, source.oid});
     for (auto& r : idx.rows) {
       std::string archive = t.archive.to_sql();
-      std::string stmt = r[2] ? "ALTER TABLE " + archive + " DROP CONSTRAINT IF EXISTS " + quote_identifier(*r[2])
-                              : "DROP INDEX IF EXISTS " + quote_identifier(*r[1]) + "." + quote_identifier(*r[0]);
+      std::string stmt =
+          r[2] ? "ALTER TABLE " + archive + " DROP CONSTRAINT IF EXISTS " + quote_identifier(*r[2])
+               : "DROP INDEX IF EXISTS " + quote_identifier(*r[1]) + "." + quote_identifier(*r[0]);
       add(Severity::kError,
-          "archive table " + archive + " has unique " + (r[2] ? "constraint " + quote_identifier(*r[2])
-                                                             : "index " + quote_identifier(*r[0])) +
+          "archive table " + archive + " has unique " +
+              (r[2] ? "constraint " + quote_identifier(*r[2])
+                    : "index " + quote_identifier(*r[0])) +
               " on source columns: archiving a re-used key a second time would fail",
           stmt, {stmt});
     }
@@ -549,10 +610,13 @@ class Inspector {
     auto info = managed_table(t);
     if (!info) return;
     if (t.audit) {
-      auto pk = query("SELECT 1 FROM pg_index WHERE indrelid = $1::oid AND indisprimary", {info->oid});
+      auto pk =
+          query("SELECT 1 FROM pg_index WHERE indrelid = $1::oid AND indisprimary", {info->oid});
       if (pk.rows.empty()) {
-        add(Severity::kWarning, "audited table " + t.table.to_sql() + " has no primary key, so its "
-                                    "deletion_log rows cannot say which row was deleted",
+        add(Severity::kWarning,
+            "audited table " + t.table.to_sql() +
+                " has no primary key, so its "
+                "deletion_log rows cannot say which row was deleted",
             "add a primary key");
       }
     }
@@ -562,12 +626,15 @@ class Inspector {
 
   void check_deletion_log() {
     if (config_.tables.empty()) return;
-    bool audit = std::any_of(config_.tables.begin(), config_.tables.end(), [](const auto& t) { return t.audit; });
+    bool audit = std::any_of(config_.tables.begin(), config_.tables.end(),
+                             [](const auto& t) { return t.audit; });
     auto info = lookup({"tombstone", "deletion_log"});
     if (error_) return;
-    std::string why = audit ? "audited hard deletes fail without it" : "purge logs its batches there";
+    std::string why =
+        audit ? "audited hard deletes fail without it" : "purge logs its batches there";
     if (!info) {
-      add(audit ? Severity::kError : Severity::kWarning, std::string(kDeletionLog) + " does not exist (" + why + ")",
+      add(audit ? Severity::kError : Severity::kWarning,
+          std::string(kDeletionLog) + " does not exist (" + why + ")",
           "create it (tombstone migrate)", deletion_log_ddl());
       return;
     }
@@ -577,7 +644,8 @@ class Inspector {
       if (def.starts_with("bigserial")) def = "bigint";  // the id only matters for new tables
       add(Severity::kError, std::string(kDeletionLog) + " lacks column " + c.name,
           "ALTER TABLE " + std::string(kDeletionLog) + " ADD COLUMN " + c.name + " " + def,
-          {"ALTER TABLE " + std::string(kDeletionLog) + " ADD COLUMN IF NOT EXISTS " + c.name + " " + def});
+          {"ALTER TABLE " + std::string(kDeletionLog) + " ADD COLUMN IF NOT EXISTS " + c.name +
+           " " + def});
     }
   }
 
@@ -618,7 +686,8 @@ std::string format_retention(std::chrono::seconds retention) {
   return std::to_string(s) + "s";
 }
 
-std::expected<std::vector<Finding>, PgError> inspect_schema(const config::Config& config, Connection& conn) {
+std::expected<std::vector<Finding>, PgError> inspect_schema(const config::Config& config,
+                                                            Connection& conn) {
   return Inspector(config, conn).run();
 }
 

@@ -22,7 +22,7 @@ struct Finding {
   Severity severity = Severity::kError;
   std::string what;
   std::string fix;
-  std::vector<std::string> ddl;  // idempotent statements migrate prints/applies; empty: manual
+  std::vector<std::string> ddl;    // idempotent statements migrate prints/applies; empty: manual
   bool needs_revoke_flag = false;  // DDL only applied with `migrate --revoke`
 };
 

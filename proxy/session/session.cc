@@ -174,8 +174,9 @@ Next Session::drain(Outputs out) {
 }
 
 bool Session::idle() const {
-  return phase_ == Phase::kReady && !hidden_.active && queue_->empty() && tx_status_ == 'I' &&
-         client_.state == Framer::State::kHeader && client_.header_len == 0;
+  return phase_ == Phase::kReady && !hidden_.active && !deferring_ && !unsynced_ &&
+         queue_->empty() && tx_status_ == 'I' && client_.state == Framer::State::kHeader &&
+         client_.header_len == 0;
 }
 
 Next Session::close_with(ProxyError error, std::string_view detail, Outputs out) {
@@ -195,6 +196,10 @@ Next Session::run(bool from_client, std::string_view data, Outputs out) {
   Framer& f = from_client ? client_ : server_;
   std::string& stream_out = from_client ? out.to_server : out.to_client;
   Next next = Next::kContinue;
+  if (from_client && deferring_) {
+    deferred_client_.append(data);
+    return next;
+  }
 
   auto complete_buffered = [&]() -> Next {
     f.state = Framer::State::kHeader;
@@ -213,6 +218,10 @@ Next Session::run(bool from_client, std::string_view data, Outputs out) {
 
   while (!data.empty()) {
     if (phase_ == Phase::kClosed) return Next::kClose;
+    if (from_client && deferring_) {  // a message started a catalog refresh: keep the rest
+      deferred_client_.append(data);
+      return next;
+    }
     switch (f.state) {
       case Framer::State::kStreaming: {
         const std::size_t n = std::min<std::size_t>(f.remaining, data.size());
@@ -322,8 +331,15 @@ Session::Decision Session::decide_client(char type) {
       return Decision::kBuffer;
     case 'B':  // Bind: maps portal -> statement; parameters may be huge
       if (phase_ != Phase::kReady) return Decision::kStream;
+      unsynced_ = true;
       return any_refused_ ? Decision::kBuffer : Decision::kPeek;
+    case 'D':  // Describe, Flush: part of an extended batch
+    case 'H':
+      if (phase_ == Phase::kReady) unsynced_ = true;
+      return Decision::kStream;
     case 'S':  // Sync: ReadyForQuery ends the batch
+      unsynced_ = false;
+      [[fallthrough]];
     case 'F':  // FunctionCall: answered by FunctionCallResponse + ReadyForQuery
       if (type == 'F') metrics::metrics().count_statement(metrics::StatementKind::kFunctionCall);
       if (phase_ == Phase::kReady) queue_->push(Slot{.sync_point = true});
@@ -432,21 +448,25 @@ Next Session::handle_client(char type, std::string_view body, Outputs out) {
     forward_raw(type, body, out.to_server);
     return Next::kContinue;
   }
+  if ((type == 'Q' || type == 'P') && defer_for_refresh(type, body, out)) return Next::kContinue;
   switch (type) {
     case 'Q':
       forward_query(body, out);
       break;
     case 'P':
+      unsynced_ = true;
       forward_parse(body, out);
       break;
     case 'B':
       forward_bind(body, out);
       break;
     case 'E':
+      unsynced_ = true;
       on_execute(body);
       forward_raw(type, body, out.to_server);
       break;
     case 'C':
+      unsynced_ = true;
       on_close(body);
       forward_raw(type, body, out.to_server);
       break;
@@ -834,7 +854,7 @@ Next Session::on_ready_for_query(char status, std::string_view body, Outputs out
     forward_raw('Z', body, out.to_client);
     return close_with(ProxyError::kShuttingDown, "", out);
   }
-  if (status != 'E' && queue_->empty() && client_.at_boundary()) {
+  if (status != 'E' && queue_->empty() && !unsynced_ && client_.at_boundary()) {
     adopt_latest_config();
     if (refresh_wanted_ || pending_config_) {
       const bool admin_again =
@@ -915,6 +935,9 @@ Next Session::handle_hidden_response(char type, std::string_view body, Outputs o
     case 'E': {
       hidden_.failed = true;
       auto decoded = wire::decode_backend(type, body);
+      if (decoded && std::get<wire::ErrorResponse>(*decoded).field('V') == "FATAL") {
+        forward_raw(type, body, out.to_client);  // the server is ending the session
+      }
       const std::string message =
           decoded ? std::string(std::get<wire::ErrorResponse>(*decoded).message()) : "?";
       spdlog::error(
@@ -974,8 +997,30 @@ Next Session::finish_hidden_query(Outputs out) {
   }
   out.to_client.append(hidden_.held);
   release_if_big(hidden_.held);
+  if (deferring_) {
+    // The client's messages that waited for the snapshot now go, in the order they came.
+    deferring_ = false;
+    const std::string deferred = std::move(deferred_client_);
+    deferred_client_.clear();
+    return run(true, deferred, out);
+  }
   if (draining_ && idle()) return close_with(ProxyError::kShuttingDown, "", out);
   return Next::kContinue;
+}
+
+// A reloaded config whose catalog snapshot nobody has taken yet: when the server is idle for
+// this session, take it now and hold the client's statement (and whatever follows) until it is
+// in, so that the first statement after SIGHUP already runs under the new policy.
+bool Session::defer_for_refresh(char type, std::string_view body, Outputs out) {
+  if (!queue_->empty() || unsynced_ || hidden_.active || tx_status_ == 'E') return false;
+  adopt_latest_config();
+  if (!pending_config_) return false;
+  const bool admin_again = pending_config_->admin_roles != config_->admin_roles;
+  if (!start_hidden_query(false, admin_again, true, out)) return false;
+  deferring_ = true;
+  deferred_client_.clear();
+  forward_raw(type, body, deferred_client_);
+  return true;
 }
 
 }  // namespace tombstone::session

@@ -137,6 +137,7 @@ class Session {
   Next handle_server(char type, std::string_view body, Outputs out);
   Next handle_hidden_response(char type, std::string_view body, Outputs out);
 
+  bool defer_for_refresh(char type, std::string_view body, Outputs out);
   void forward_query(std::string_view body, Outputs out);
   void forward_parse(std::string_view body, Outputs out);
   bool peek_bind(std::string_view body_prefix, bool complete);
@@ -210,7 +211,13 @@ class Session {
   bool refresh_wanted_ = false;
   bool draining_ = false;
   bool client_terminated_ = false;
-  bool any_refused_ = false;  // a Parse was refused: Binds are buffered to be fixed up
+  bool any_refused_ = false;
+  // Extended-protocol messages were sent since the last Sync: the server is inside a batch, so
+  // no invisible Query may be slipped in.
+  bool unsynced_ = false;
+  // A catalog refresh runs before the client's next message: its bytes wait here.
+  bool deferring_ = false;
+  std::string deferred_client_;  // a Parse was refused: Binds are buffered to be fixed up
 };
 
 // The invisible admin check: one boolean row, true when session_user is a member of any of

@@ -5,7 +5,7 @@
 // ("protocol-message-formats"); every integer on the wire is big-endian ("network order").
 // A normal message is: type byte, Int32 length (counting itself, not the type byte), body.
 // Startup-phase packets (StartupMessage, SSLRequest, GSSENCRequest, CancelRequest) have no type
-// byte: Int32 length (counting itself), then a Int32 code, then the rest.
+// byte: Int32 length (counting itself), then an Int32 code, then the rest.
 #pragma once
 
 #include <concepts>

@@ -20,6 +20,14 @@ if command -v clang++-16 >/dev/null 2>&1; then
 else
   cc=clang cxx=clang++
 fi
+# Symbolized stack traces in crash reports (any installed llvm-symbolizer reads clang-16's DWARF).
+for symbolizer in /usr/lib/llvm-16/bin/llvm-symbolizer /usr/lib/llvm-14/bin/llvm-symbolizer; do
+  if [[ -x $symbolizer ]]; then
+    export ASAN_SYMBOLIZER_PATH=$symbolizer
+    break
+  fi
+done
+export UBSAN_OPTIONS=${UBSAN_OPTIONS:-print_stacktrace=1}
 
 CC=$cc CXX=$cxx cmake -S . -B "$build" -G Ninja -DCMAKE_BUILD_TYPE=RelWithDebInfo \
   -DTOMBSTONE_FUZZ=ON -DTOMBSTONE_BENCHMARKS=OFF >/dev/null

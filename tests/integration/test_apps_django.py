@@ -98,6 +98,15 @@ def test_cascading_delete_counts_and_aggregates(env):
     authors = list(Author.objects.prefetch_related("books__reviews"))
     assert [(a.name, [(b.title, [r.stars for r in b.reviews.all()]) for b in a.books.all()])
             for a in authors] == [("Ben", [("B1", [2])])]
+    # Raw SQL joins, where ORM-level soft-delete libraries leak.
+    raw = Author.objects.raw("SELECT DISTINCT a.id, a.name FROM authors a"
+                             " JOIN books b ON b.author_id = a.id"
+                             " LEFT JOIN reviews r ON r.book_id = b.id ORDER BY a.id")
+    assert [a.name for a in raw] == ["Ben"]
+    with connection.cursor() as cur:
+        cur.execute("SELECT count(*) FROM reviews r JOIN books b ON b.id = r.book_id"
+                    " WHERE b.author_id = %s", [ann.pk])
+        assert cur.fetchone() == (0,)
     # Deleting what is already deleted deletes nothing.
     assert Author.objects.filter(pk=ann.pk).delete()[0] == 0
     with connection.cursor() as cur:

@@ -64,6 +64,10 @@ def test_orm_cascade_delete_hides_everywhere(env):
         ben = s.execute(select(Customer)).scalar_one()
         assert [int(i.amount) for i in ben.invoices] == [30]  # relationship load
         assert s.get(Customer, 1) is None
+        # Raw SQL joins, where ORM-level soft-delete libraries leak.
+        assert s.execute(text("SELECT c.name, i.amount FROM customers c"
+                              " JOIN invoices i ON i.customer_id = c.id ORDER BY i.id")).all() \
+            == [("Ben", 30)]
     assert env.rows("SELECT id, deleted_at IS NOT NULL, deleted_by FROM customers ORDER BY id") \
         == [(1, True, "bob"), (2, False, None)]
     assert env.rows("SELECT id, deleted_at IS NOT NULL, deleted_by FROM invoices ORDER BY id") \

@@ -8,6 +8,7 @@ transcripts and the final tables must be equal."""
 import datetime
 import decimal
 import io
+import threading
 
 import psycopg
 import psycopg2
@@ -265,3 +266,31 @@ def test_psycopg3_pipeline_mode_is_really_pipelined(env):
         assert [c.fetchone()[0] for c in cursors[:200]] == [i * 3 for i in range(200)]
         assert [c.fetchone()[0] for c in cursors[200:]] == [f"after sync {i}" for i in range(5)]
         assert conn.execute("SELECT 'still fine'").fetchone() == ("still fine",)
+
+
+def test_many_concurrent_sessions(env):
+    """60 sessions at once on Tombstone's few io threads, each checking its own answers."""
+    pg, ts = env
+    errors = []
+
+    def worker(n):
+        try:
+            conn = psycopg.connect(ts.dsn(), autocommit=True)
+            with conn:
+                for i in range(15):
+                    row = conn.execute("SELECT %s::int * 1000 + %s, pg_backend_pid()",
+                                       (n, i)).fetchone()
+                    assert row[0] == n * 1000 + i
+                    if i == 0:
+                        pid = row[1]
+                    assert row[1] == pid  # one server session per client session
+        except Exception as e:  # noqa: BLE001 - reported below with the session number
+            errors.append((n, repr(e)))
+
+    threads = [threading.Thread(target=worker, args=(n,)) for n in range(60)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join(timeout=120)
+    assert not errors, errors[:3]
+    assert not any(t.is_alive() for t in threads)

@@ -86,6 +86,7 @@ def test_stalled_reader_is_backpressured(env):
         # Another session is unaffected while this one is stalled.
         assert query_ok(ts) == 10
         peak = max(peak, ts.rss_kib())
+        print(f"stalled reader: Tombstone RSS {baseline} KiB before, peak {peak} KiB")
         assert peak - baseline < STALLED_RSS_BOUND_KIB, (baseline, peak)
     finally:
         stalled.close(terminate_first=False)
@@ -122,6 +123,7 @@ def test_200mb_copy_out_streams(env):
     assert proc.returncode == 0, proc.stderr.read().decode() + log_tail(ts)
     assert received == COPY_ROWS * (COPY_ROW_BYTES + 1)
     assert len(samples) > 5
+    print(f"200 MB COPY: Tombstone RSS {baseline} KiB before, peak {max(samples)} KiB")
     assert max(samples) - baseline < COPY_RSS_BOUND_KIB, (baseline, max(samples))
 
 

@@ -13,7 +13,7 @@ import psycopg2
 import pytest
 
 from harness import Tombstone, free_port
-from pgwire import read_error_or_close, startup_packet
+from pgwire import RawSession, read_error_or_close, startup_packet
 from proxyenv import BASE_CONFIG, log_tail, proxied_cluster, wait_running
 
 # Bounds on how long a client may be left waiting; behaviour ("not hung"), not performance.
@@ -132,3 +132,25 @@ def test_server_killed_during_long_query(env):
     pg.start()  # crash recovery, then new sessions work through the same Tombstone
     assert query_ok(ts), log_tail(ts)
     assert pg.psql("SELECT array_agg(id) FROM t") == "{1}\n"  # nothing half-written
+
+
+@pytest.mark.parametrize("how", ["pg_terminate_backend", "idle_session_timeout"])
+def test_server_closing_one_session(env, how):
+    """The server ends one session on its own (an admin's pg_terminate_backend, or
+    idle_session_timeout): the client gets the server's FATAL error as sent and a closed
+    connection; everyone else goes on."""
+    pg, ts = env
+    s = RawSession(ts.port)
+    (pid,) = s.simple_query("SELECT pg_backend_pid()")[0][0]
+    if how == "pg_terminate_backend":
+        pg.psql(f"SELECT pg_terminate_backend({pid})")
+        expected = ("57P01", "terminating connection due to administrator command")
+    else:
+        s.simple_query("SET idle_session_timeout = '300ms'")
+        expected = ("57P05", "terminating connection due to idle-session timeout")
+    error = read_error_or_close(s.sock, timeout=ERROR_BOUND_S)
+    s.close(terminate_first=False)
+    assert error is not None, "closed without passing on the server's error" + log_tail(ts)
+    assert (error["sqlstate"], error["message"]) == expected
+    assert error["severity"] == "FATAL"
+    assert query_ok(ts)

@@ -10,6 +10,8 @@ which ends at Tombstone, so the server sees a downgrade. The fix is channel_bind
 the client's connection string (the client->Tombstone and Tombstone->server legs are each still
 encrypted and verified), shown by test_scram_with_tls_on_both_sides.
 """
+import hashlib
+import io
 import re
 import socket
 import threading
@@ -320,5 +322,39 @@ def test_client_certificate_verification(cluster, certs):
                                   sslkey=certs["rogue_key"]))
             who(conn)  # TLS 1.3 may report the refused certificate on first use
         assert ts.proc.poll() is None, log_tail(ts)
+    finally:
+        ts.stop()
+
+
+def test_bulk_data_through_tls_on_both_sides(tls_cluster, certs):
+    """TLS records and partial writes on both legs: 30 MB out, 8 MB in, a 5 MB row, intact."""
+    ts = Tombstone(tls_cluster, tls_config(
+        "require", certs["crt"], certs["key"],
+        upstream=f'mode: verify-full, ca: "{certs["ca"]}"')).start()
+    try:
+        conn = connect(ts.dsn(sslmode="require"))
+        cur = conn.cursor()
+        digest = hashlib.sha256()
+
+        class Sink:
+            def write(self, data):
+                digest.update(data.encode() if isinstance(data, str) else data)
+
+        cur.copy_expert("COPY (SELECT g, md5(g::text) || repeat('.', 200) "
+                        "FROM generate_series(1, 120000) g) TO STDOUT", Sink())
+        expected = hashlib.sha256(b"".join(
+            f"{g}\t{hashlib.md5(str(g).encode()).hexdigest()}{'.' * 200}\n".encode()
+            for g in range(1, 120001))).hexdigest()
+        assert digest.hexdigest() == expected, log_tail(ts)
+        cur.execute("CREATE TEMP TABLE sink (t text)")
+        rows = "".join(f"row {i} {'y' * 1000}\n" for i in range(8000))
+        cur.copy_expert("COPY sink FROM STDIN", io.StringIO(rows))
+        cur.execute("SELECT count(*), sum(length(t)) FROM sink")
+        assert cur.fetchone() == (8000, sum(len(r) for r in rows.splitlines()))
+        cur.execute("SELECT md5(repeat('abcde', 1000000))")
+        assert cur.fetchone()[0] == hashlib.md5(b"abcde" * 1000000).hexdigest()
+        cur.execute("SELECT repeat('abcde', 1000000)")
+        assert cur.fetchone()[0] == "abcde" * 1000000
+        conn.close()
     finally:
         ts.stop()

@@ -137,7 +137,7 @@ def test_psql_cancel_on_sigint(env):
 
 def test_cancel_reaches_only_its_own_session(env):
     """Two sessions run a query; cancelling one leaves the other's result intact, and a
-    CancelRequest with a made-up key cancels nothing."""
+    CancelRequest with a wrong secret key cancels nothing."""
     pg, ts = env
     victim = psycopg2.connect(ts.dsn())
     bystander = psycopg2.connect(ts.dsn())
@@ -151,10 +151,10 @@ def test_cancel_reaches_only_its_own_session(env):
     try:
         t = threading.Thread(target=run_bystander)
         t.start()
-        # A forged key: must not cancel anybody.
-        with socket.create_connection(("127.0.0.1", ts.port), timeout=5) as s:
-            s.sendall(cancel_request(12345, 67890))
         wait_running(pg, "bystander done")
+        # The bystander's real process id with a made-up secret: must cancel nothing.
+        with socket.create_connection(("127.0.0.1", ts.port), timeout=5) as s:
+            s.sendall(cancel_request(bystander.get_backend_pid(), 67890))
         timer = cancel_when_running(pg, "victim", victim.cancel)
         with pytest.raises(psycopg2.errors.QueryCanceled):
             victim.cursor().execute("SELECT pg_sleep(30) -- victim")

@@ -10,6 +10,7 @@ import hashlib
 import io
 import socket
 import struct
+import threading
 import time
 
 import psycopg2
@@ -289,3 +290,34 @@ def test_copy_both_logical_replication(env):
         conn.close()
         pg.psql("SELECT pg_drop_replication_slot('tombstone_test') FROM pg_replication_slots "
                 "WHERE slot_name = 'tombstone_test'")
+
+
+def test_pipelined_simple_queries(env):
+    """Several Query messages in one write, a COPY among them, without waiting for answers."""
+    data = (query("SELECT 1") + query("COPY t FROM STDIN") + copy_data(b"700\tpiped\n") +
+            copy_done() + query("SELECT v FROM t WHERE id = 700") +
+            query("DELETE FROM t WHERE id = 700"))
+    direct, proxied = both(env, lambda s: s.exchange(data, 4))
+    assert [k for k, _ in direct].count("E") == 0
+    assert proxied == direct
+
+
+def test_large_pipeline_is_full_duplex(env):
+    """20,000 Bind/Execute pairs written while the answers are read: about 0.6 MB in and
+    1.5 MB out, more than the socket buffers hold, so a proxy that stops reading one side while
+    it cannot write the other would deadlock here."""
+    n = 20_000
+    batch = parse("SELECT $1::int, repeat('r', 40)", "pipe") + b"".join(
+        bind("", "pipe", [str(i)]) + execute() for i in range(n)) + sync()
+
+    def run(s):
+        writer = threading.Thread(target=s.send, args=(batch,))
+        writer.start()
+        s.sock.settimeout(60)
+        replies = s.read_until("Z")
+        writer.join(timeout=60)
+        return hashlib.sha256(b"".join(k.encode() + b for k, b in replies)).hexdigest(), \
+            len(replies)
+    direct, proxied = both(env, run)
+    assert direct[1] == 1 + 3 * n + 1
+    assert proxied == direct

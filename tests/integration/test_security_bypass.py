@@ -12,17 +12,21 @@ import psycopg2
 import pytest
 
 from apps import pgwire
-from apps.common import SCHEMA_SQL, Env, assert_delete_logged, fetch, status
+from apps.common import CONFIG, SCHEMA_SQL, Env, assert_delete_logged, fetch, status
 
 LIVE = set(range(1, 9))
+QUOTED_CONFIG = """  'public."Users"': {strategy: soft}\n"""
 TARGET = 3  # the live row every DELETE below aims at
 
 
 @pytest.fixture(scope="module")
 def env():
-    # bob has no USAGE on schema hidden.
-    e = Env(schema=SCHEMA_SQL + "CREATE SCHEMA hidden; CREATE TABLE hidden.users (id int);"
-            "INSERT INTO hidden.users VALUES (3);")
+    # bob has no USAGE on schema hidden; "Users" is a second managed table whose name only a
+    # quoted identifier reaches.
+    e = Env(config=CONFIG + QUOTED_CONFIG,
+            schema=SCHEMA_SQL + "CREATE SCHEMA hidden; CREATE TABLE hidden.users (id int);"
+            "INSERT INTO hidden.users VALUES (3);"
+            'CREATE TABLE "Users" (id int PRIMARY KEY, deleted_at timestamptz);')
     yield e
     e.close()
 
@@ -30,6 +34,7 @@ def env():
 @pytest.fixture(autouse=True)
 def fresh(env):
     env.reset()
+    env.cluster.psql('TRUNCATE "Users"; INSERT INTO "Users" VALUES (1, NULL), (2, NULL), (3, now())')
     # Dropped through Tombstone (bob owns them), so its catalog knows they are gone.
     try:
         fetch(env.via("bob"), "DROP SCHEMA IF EXISTS evil, bob CASCADE")
@@ -459,3 +464,31 @@ def test_error_mid_string_rolls_back_and_keeps_tags_aligned(env):
                                       " WHERE id = 1; SELECT 1")] == ["DELETE 1", "UPDATE 1",
                                                                        "SELECT 1"]
     assert_soft_deleted(env)
+
+
+def test_pipelined_deletes_with_named_statements_keep_their_tags(env):
+    conn = env.wire("bob")
+    results = conn.pipeline([
+        ("DELETE FROM users WHERE id = $1", [3], "del"),
+        ("UPDATE notes SET body = $1 WHERE id = 1", ["x"], "upd"),
+        ("DELETE FROM users WHERE id = $1 RETURNING name", [9], ""),  # already deleted
+        ("SELECT id FROM users WHERE id IN (3, 9)", [], ""),
+    ])
+    assert [(r.tag, r.rows, r.error) for r in results] == [
+        ("DELETE 1", [], None), ("UPDATE 1", [], None), ("DELETE 0", [], None),
+        ("SELECT 0", [], None)]
+    assert_soft_deleted(env)
+
+
+@pytest.mark.parametrize("spelling", ['"Users"', 'public."Users"', 'PUBLIC."Users"',
+                                      'U&"\\0055sers"', '"public"."Users"'])
+def test_quoted_mixed_case_managed_table(env, spelling):
+    conn = env.via("bob")
+    assert ids_of(conn, f"SELECT id FROM {spelling}") == {1, 2}
+    assert status(conn, f"DELETE FROM {spelling} WHERE id IN (1, 3)") == ("DELETE 1", 1)
+    assert env.rows('SELECT id, deleted_at IS NOT NULL FROM "Users" ORDER BY id') == \
+        [(1, True), (2, False), (3, True)]
+    assert ids_of(conn, 'SELECT id FROM "Users"') == {2}
+    # Unquoted USERS folds to users: the other managed table, untouched by the above.
+    assert ids_of(conn, "SELECT id FROM USERS") == LIVE
+    assert_untouched(env)

@@ -95,3 +95,23 @@ def test_unparsable_without_managed_table_is_judged_by_the_server(env, sql):
     results = conn.query(sql)
     assert results[0].error is not None and results[0].error.sqlstate == "42601", results
     assert conn.query("SELECT count(*) FROM notes")[0].rows == [("2",)]
+
+
+def test_refusal_in_the_middle_of_a_pipeline(env):
+    """Parse/Bind/Execute ×3 then one Sync: the refused middle statement is an error like any
+    other — the implicit transaction rolls back the DELETE before it, the one after it is
+    skipped up to Sync, and the next batch runs normally."""
+    conn = env.wire("bob")
+    results = conn.pipeline([
+        ("DELETE FROM users WHERE id = $1", [3], ""),
+        ("DELETE FROM users WHERE id = 0x4", [], ""),
+        ("DELETE FROM users WHERE id = $1", [5], "after_error"),
+    ])
+    assert [r.tag for r in results] == ["DELETE 1", None]
+    assert results[1].error.sqlstate == "0A000"
+    assert database_unchanged(env)
+    results = conn.pipeline([("DELETE FROM users WHERE id = $1", [3], ""),
+                             ("SELECT count(*) FROM users", [], ""),
+                             ("DELETE FROM users WHERE id = $1", [4], "")])
+    assert [(r.tag, r.rows) for r in results] == \
+        [("DELETE 1", []), ("SELECT 1", [("7",)]), ("DELETE 1", [])]

@@ -82,6 +82,13 @@ def test_search_path_decides_what_an_unqualified_name_means(db):
     assert other["changed"] is False
     [public] = batch(db, ["SELECT * FROM users"], "--search-path", "public, other")
     assert public["changed"] is True
+    # Without --search-path: the one the --dsn role gets from the server.
+    db.sql(f"ALTER DATABASE {db.name} SET search_path = other, public")
+    try:
+        [configured] = batch(db, ["SELECT * FROM users"])
+        assert configured["changed"] is False
+    finally:
+        db.sql(f"ALTER DATABASE {db.name} RESET search_path")
 
 
 def test_without_dsn_the_catalog_is_empty(db):

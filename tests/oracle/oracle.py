@@ -118,7 +118,7 @@ class Case:
     unfiltered: bool = False
     # Modes that run this case (default: all). Multi-statement strings exist only in the simple
     # query protocol; the extended protocol (psycopg 3) refuses them on both sides alike.
-    modes: tuple = ("direct", "psycopg2", "psycopg3")
+    modes: tuple = ("direct", "psycopg2", "psycopg3", "pipeline", "startup")
 
     @property
     def changes_session(self):
@@ -200,7 +200,8 @@ def load_corpus(kind):
 
 
 def load_known_failures():
-    """known_failures.txt: `mode case-name  reason` lines (mode = direct|psycopg2|psycopg3|*)."""
+    """known_failures.txt: `mode case-name reason` lines (mode: direct, psycopg2, psycopg3,
+    pipeline, startup or * for all)."""
     path = ORACLE_DIR / "known_failures.txt"
     known = {}
     if path.exists():
@@ -865,6 +866,12 @@ class Oracle:
         if case.kind == "write" and soft.snapshot is not None and gone.snapshot is not None:
             diffs += compare_state(case, self.policy, self.soft_base, soft.snapshot,
                                    self.gone_base, gone.snapshot)
+        if diffs:
+            # A failed case may leave client-side state behind (psycopg 3 believes a statement
+            # is prepared when its Parse failed only on one side): fresh sessions keep the
+            # next case's verdict its own.
+            self.soft.reconnect()
+            self.gone.reconnect()
         return diffs
 
 

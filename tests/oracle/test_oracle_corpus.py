@@ -110,10 +110,12 @@ def test_every_case_runs_on_gone_db_with_psycopg2(dbs):
     assert not bad, "\n".join(bad)
 
 
-def test_every_case_runs_on_gone_db_with_psycopg3_binding(dbs):
-    ex = oracle.Psycopg3Executor(dbs.dsn(oracle.GONE_DB))
+@pytest.mark.parametrize("mode", ["psycopg3", "pipeline"])
+def test_every_case_runs_on_gone_db_with_psycopg3_binding(dbs, mode):
+    cls = oracle.Psycopg3Executor if mode == "psycopg3" else oracle.Psycopg3PipelineExecutor
+    ex = cls(dbs.dsn(oracle.GONE_DB))
     try:
-        bad = _unexpected_errors(ex, [c for c in oracle.all_cases() if "psycopg3" in c.modes])
+        bad = _unexpected_errors(ex, [c for c in oracle.all_cases() if mode in c.modes])
     finally:
         ex.close()
     assert not bad, "\n".join(bad)

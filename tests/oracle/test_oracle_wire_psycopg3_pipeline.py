@@ -6,7 +6,7 @@ import pytest
 import harness
 import oracle
 
-MODE = "psycopg3"  # same corpus selection and known failures as the unpipelined psycopg 3 mode
+MODE = "pipeline"
 
 
 @pytest.fixture(scope="module")
@@ -31,5 +31,4 @@ def checker():
 @pytest.mark.parametrize("case", oracle.pytest_params(MODE))
 def test_equivalent(checker, case):
     diffs = checker.check(case)
-    assert not diffs, oracle.report(case, diffs, "psycopg3 pipeline") + \
-        oracle.proxy_log_tail(checker.proxy)
+    assert not diffs, oracle.report(case, diffs, MODE) + oracle.proxy_log_tail(checker.proxy)

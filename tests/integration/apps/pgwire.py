@@ -145,6 +145,18 @@ class Conn:
 
     def extended(self, sql, params=(), name=""):
         """Parse/Bind/Execute/Sync with text parameters; returns the Results."""
+        return self.pipeline([(sql, params, name)])
+
+    def pipeline(self, statements):
+        """Parse/Bind/Describe/Execute for each (sql, params, name), then one Sync: the
+        statements run in one implicit transaction and, after an error, the server skips the
+        rest up to Sync. Returns one Result per answered Execute (or per error)."""
+        for sql, params, name in statements:
+            self._send_execute(sql, params, name)
+        self._send(b"S")
+        return self._collect()
+
+    def _send_execute(self, sql, params, name):
         body = name.encode() + b"\0" + sql.encode() + b"\0" + struct.pack("!H", 0)
         self._send(b"P", body)
         bind = b"\0" + name.encode() + b"\0" + struct.pack("!H", 0) + struct.pack("!H", len(params))
@@ -158,14 +170,6 @@ class Conn:
         self._send(b"B", bind)
         self._send(b"D", b"P\0")
         self._send(b"E", b"\0" + struct.pack("!I", 0))
-        self._send(b"S")
-        return self._collect()
-
-    def send_query_no_wait(self, sql):
-        self._send(b"Q", sql.encode() + b"\0")
-
-    def collect(self):
-        return self._collect()
 
     def abort(self):
         """Cut the connection without Terminate: SO_LINGER 0 makes close() send a RST."""

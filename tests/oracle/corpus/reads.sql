@@ -1091,3 +1091,20 @@ SELECT * FROM (countries c FULL JOIN users u ON u.country_code = c.code) AS j(co
 
 -- case: same_table_nested_unaliased
 SELECT id FROM users WHERE id IN (SELECT manager_id FROM users WHERE manager_id IS NOT NULL);
+
+-- ---------------------------------------------------------------- characterizing known-hard spots
+-- case: full_then_right_join
+SELECT u.id, o.id, c.id FROM users u
+FULL JOIN orders o ON o.user_id = u.id
+RIGHT JOIN comments c ON c.order_id = o.id;
+
+-- case: right_then_right_join
+SELECT u.id, o.id, c.id FROM users u
+RIGHT JOIN orders o ON o.user_id = u.id
+RIGHT JOIN comments c ON c.order_id = o.id;
+
+-- case: from_list_unqualified_and_other_schema_same_name
+SELECT count(*) FROM users, crm.users WHERE crm.users.email LIKE 'crm%';
+
+-- case: join_using_same_name_two_schemas
+SELECT id, crm.users.name FROM users JOIN crm.users USING (id);

@@ -512,3 +512,16 @@ WHERE i.order_id = j.user_id AND j.score < 30 RETURNING i.id;
 -- case: update_from_join_alias
 UPDATE orders SET note = 'joined' FROM (users u LEFT JOIN countries c ON c.code = u.country_code) AS j
 WHERE orders.user_id = j.manager_id AND j.region = 'Europe';
+
+-- ---------------------------------------------------------------- RETURNING shapes
+-- case: delete_using_returning_star_all_tables
+DELETE FROM order_items i USING orders o WHERE i.order_id = o.id AND o.user_id IN (4, 5) RETURNING *;
+
+-- case: delete_returning_qualified_star
+DELETE FROM users WHERE id IN (56, 59) RETURNING users.*;
+
+-- case: cte_delete_returning_star_markers_read
+WITH d AS (DELETE FROM users WHERE id IN (3, 59) RETURNING *) SELECT id, deleted_at, deleted_by, deleted_reason FROM d;
+
+-- case: archive_delete_using_returning_star_all_tables
+DELETE FROM events e USING users u WHERE e.user_id = u.id AND u.id IN (2, 3) RETURNING *;

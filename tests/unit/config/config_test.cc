@@ -50,8 +50,10 @@ TEST(ConfigLoader, FullExampleRoundTripsIntoStructs) {
 listen: "0.0.0.0:6432"
 upstream: "db.internal:5433"
 tls:
-  client:   {mode: require, cert: )" + crt + ", key: " + key + R"(}
-  upstream: {mode: verify-full, ca: )" + ca + R"(}
+  client:   {mode: require, cert: )" +
+                     crt + ", key: " + key + R"(}
+  upstream: {mode: verify-full, ca: )" +
+                     ca + R"(}
 admin_roles: [tombstone_admin, dba]
 unparsable: forward
 metrics: "127.0.0.1:9187"
@@ -129,7 +131,8 @@ limits:
 }
 
 TEST(ConfigLoader, DefaultsWhenKeysAreOmitted) {
-  Config c = load_ok("upstream: \"127.0.0.1:5432\"\ntables:\n  sales.orders: {strategy: archive}\n");
+  Config c =
+      load_ok("upstream: \"127.0.0.1:5432\"\ntables:\n  sales.orders: {strategy: archive}\n");
   EXPECT_EQ(c.listen, (Endpoint{"0.0.0.0", 6432}));
   EXPECT_EQ(c.tls_client.mode, TlsMode::kDisable);
   EXPECT_EQ(c.tls_upstream.mode, TlsMode::kPrefer);
@@ -149,7 +152,8 @@ TEST(ConfigLoader, ClientTlsModeDefaultsToPreferWhenCertificateGiven) {
   dir.write("c.crt", "x");
   dir.write("c.key", "x");
   // Relative paths are resolved against the config file's directory.
-  std::string path = dir.write("tombstone.yaml", "upstream: \"h:1\"\ntls:\n  client: {cert: c.crt, key: c.key}\n");
+  std::string path =
+      dir.write("tombstone.yaml", "upstream: \"h:1\"\ntls:\n  client: {cert: c.crt, key: c.key}\n");
   auto c = load_config_file(path);
   ASSERT_TRUE(c.has_value()) << c.error();
   EXPECT_EQ(c->tls_client.mode, TlsMode::kPrefer);
@@ -158,7 +162,8 @@ TEST(ConfigLoader, ClientTlsModeDefaultsToPreferWhenCertificateGiven) {
 }
 
 TEST(ConfigLoader, Ipv6AndHostNames) {
-  Config c = load_ok("listen: \"[::1]:7000\"\nupstream: \"[2001:db8::5]:5432\"\nmetrics: localhost:9000\n");
+  Config c = load_ok(
+      "listen: \"[::1]:7000\"\nupstream: \"[2001:db8::5]:5432\"\nmetrics: localhost:9000\n");
   EXPECT_EQ(c.listen, (Endpoint{"::1", 7000}));
   EXPECT_EQ(c.upstream, (Endpoint{"2001:db8::5", 5432}));
   EXPECT_EQ(*c.metrics, (Endpoint{"localhost", 9000}));
@@ -170,10 +175,10 @@ TEST(ConfigLoader, SizesAndDurationsWithUnits) {
     std::size_t bytes;
   };
   for (const auto& [text, bytes] : std::vector<Case>{{"1GB", 1u << 30},
-                                                      {"64MiB", 64u << 20},
-                                                      {"512 kB", 512u << 10},
-                                                      {"4096", 4096},
-                                                      {"2048B", 2048}}) {
+                                                     {"64MiB", 64u << 20},
+                                                     {"512 kB", 512u << 10},
+                                                     {"4096", 4096},
+                                                     {"2048B", 2048}}) {
     Config c = load_ok("limits: {max_message_size: " + text + "}\n");
     EXPECT_EQ(c.limits.max_message_size, bytes) << text;
   }
@@ -205,8 +210,8 @@ TEST(ConfigNames, FoldingAndQuoting) {
     ASSERT_TRUE(got.has_value()) << text << ": " << got.error();
     EXPECT_EQ(*got, want) << text;
   }
-  for (std::string bad : std::vector<std::string>{"", "a.b.c", "1abc", "a b", "\"unterminated", "a.", ".a", "\"\"",
-                          std::string(64, 'x')}) {
+  for (std::string bad : std::vector<std::string>{"", "a.b.c", "1abc", "a b", "\"unterminated",
+                                                  "a.", ".a", "\"\"", std::string(64, 'x')}) {
     EXPECT_FALSE(parse_qualified_name(bad).has_value()) << bad;
   }
   EXPECT_EQ(parse_identifier("Deleted_At"), "deleted_at");
@@ -253,25 +258,26 @@ const std::string kHead = "listen: \"127.0.0.1:6432\"\nupstream: \"127.0.0.1:543
 INSTANTIATE_TEST_SUITE_P(
     Loader, ConfigErrors,
     ::testing::Values(
-        ErrorCase{"unknown_strategy",
-                  kHead + "tables:\n  public.users:\n    strategy: sfot\n", 5,
+        ErrorCase{"unknown_strategy", kHead + "tables:\n  public.users:\n    strategy: sfot\n", 5,
                   "tables.public.users.strategy",
                   "unknown strategy 'sfot' (expected soft, archive or hard)"},
         ErrorCase{"unknown_top_key", kHead + "listne: \"1.2.3.4:5\"\n", 3, "listne",
                   "did you mean 'listen'"},
         ErrorCase{"unknown_table_key", kHead + "tables:\n  users: {strategy: soft, colum: x}\n", 4,
                   "tables.users.colum", "unknown key 'colum'"},
-        ErrorCase{"key_not_for_strategy", kHead + "tables:\n  users:\n    strategy: hard\n    column: x\n",
-                  6, "tables.users.column", "not valid for strategy hard"},
-        ErrorCase{"audit_on_soft", kHead + "tables:\n  users: {strategy: soft,\n    audit: true}\n", 5,
-                  "tables.users.audit", "not valid for strategy soft"},
+        ErrorCase{"key_not_for_strategy",
+                  kHead + "tables:\n  users:\n    strategy: hard\n    column: x\n", 6,
+                  "tables.users.column", "not valid for strategy hard"},
+        ErrorCase{"audit_on_soft", kHead + "tables:\n  users: {strategy: soft,\n    audit: true}\n",
+                  5, "tables.users.audit", "not valid for strategy soft"},
         ErrorCase{"archive_on_soft", kHead + "tables:\n  users: {archive: x}\n", 4,
                   "tables.users.archive", "not valid for strategy soft"},
         ErrorCase{"bad_retention", kHead + "tables:\n  users: {retention: 90 days}\n", 4,
                   "tables.users.retention", "bad retention '90 days'"},
         ErrorCase{"zero_retention", kHead + "tables:\n  users: {retention: 0d}\n", 4,
                   "tables.users.retention", "bad retention"},
-        ErrorCase{"bad_table_name", kHead + "tables:\n  a.b.c: {}\n", 4, "tables.a.b.c", "too many parts"},
+        ErrorCase{"bad_table_name", kHead + "tables:\n  a.b.c: {}\n", 4, "tables.a.b.c",
+                  "too many parts"},
         ErrorCase{"bad_column_name", kHead + "tables:\n  t: {column: \"deleted at\"}\n", 4,
                   "tables.t.column", "bad column name"},
         ErrorCase{"same_column_twice", kHead + "tables:\n  t: {column: x, deleted_by: X}\n", 4,
@@ -280,11 +286,12 @@ INSTANTIATE_TEST_SUITE_P(
                   "tables.t.reason", "already used"},
         ErrorCase{"duplicate_table", kHead + "tables:\n  users: {}\n  Public.USERS: {}\n", 5,
                   "tables.Public.USERS", "same table as the entry on line 4"},
-        ErrorCase{"archive_is_itself", kHead + "tables:\n  o: {strategy: archive, archive: public.o}\n",
-                  4, "tables.o.archive", "must differ"},
+        ErrorCase{"archive_is_itself",
+                  kHead + "tables:\n  o: {strategy: archive, archive: public.o}\n", 4,
+                  "tables.o.archive", "must differ"},
         ErrorCase{"archive_is_managed",
-                  kHead + "tables:\n  o: {strategy: archive, archive: p}\n  p: {strategy: hard}\n", 4,
-                  "tables.o.archive", "is itself a managed table"},
+                  kHead + "tables:\n  o: {strategy: archive, archive: p}\n  p: {strategy: hard}\n",
+                  4, "tables.o.archive", "is itself a managed table"},
         ErrorCase{"audit_not_bool", kHead + "tables:\n  s: {strategy: hard, audit: maybe}\n", 4,
                   "tables.s.audit", "expected true or false"},
         ErrorCase{"tables_not_map", kHead + "tables: [users]\n", 3, "tables", "expected a mapping"},
@@ -297,47 +304,55 @@ INSTANTIATE_TEST_SUITE_P(
                   "not an IPv4 address"},
         ErrorCase{"upstream_ipv6_unbracketed", "upstream: \"::1:5432\"\n", 1, "upstream",
                   "must be in brackets"},
-        ErrorCase{"upstream_bad_ipv6", "upstream: \"[::zz]:5432\"\n", 1, "upstream", "not an IPv6 address"},
+        ErrorCase{"upstream_bad_ipv6", "upstream: \"[::zz]:5432\"\n", 1, "upstream",
+                  "not an IPv6 address"},
         ErrorCase{"upstream_bad_host", "upstream: \"bad host:5432\"\n", 1, "upstream",
                   "not a valid host name"},
-        ErrorCase{"upstream_list", "upstream: [a, b]\n", 1, "upstream", "expected a string, got a list"},
-        ErrorCase{"metrics_equals_listen", "listen: \"127.0.0.1:7000\"\nmetrics: \"127.0.0.1:7000\"\n", 2,
-                  "metrics", "same address as listen"},
-        ErrorCase{"client_tls_bad_mode", "tls:\n  client: {mode: verify-full}\n", 2, "tls.client.mode",
-                  "expected disable, prefer or require"},
+        ErrorCase{"upstream_list", "upstream: [a, b]\n", 1, "upstream",
+                  "expected a string, got a list"},
+        ErrorCase{"metrics_equals_listen",
+                  "listen: \"127.0.0.1:7000\"\nmetrics: \"127.0.0.1:7000\"\n", 2, "metrics",
+                  "same address as listen"},
+        ErrorCase{"client_tls_bad_mode", "tls:\n  client: {mode: verify-full}\n", 2,
+                  "tls.client.mode", "expected disable, prefer or require"},
         ErrorCase{"client_tls_require_without_cert", "tls:\n  client:\n    mode: require\n", 3,
                   "tls.client.mode", "needs a certificate"},
         ErrorCase{"client_cert_missing_file", "tls:\n  client:\n    cert: /nonexistent/x.crt\n", 3,
                   "tls.client.cert", "'/nonexistent/x.crt' does not exist"},
         ErrorCase{"client_cert_is_directory", "tls:\n  client:\n    cert: /tmp\n    key: /tmp\n", 3,
                   "tls.client.cert", "is a directory"},
-        ErrorCase{"upstream_tls_bad_mode", "tls:\n  upstream: {mode: allow}\n", 2, "tls.upstream.mode",
-                  "verify-ca or verify-full"},
+        ErrorCase{"upstream_tls_bad_mode", "tls:\n  upstream: {mode: allow}\n", 2,
+                  "tls.upstream.mode", "verify-ca or verify-full"},
         ErrorCase{"upstream_verify_without_ca", "tls:\n  upstream:\n    mode: verify-ca\n", 3,
                   "tls.upstream.mode", "set tls.upstream.ca"},
-        ErrorCase{"upstream_ca_missing", "tls:\n  upstream: {mode: verify-full,\n    ca: missing.pem}\n",
-                  3, "tls.upstream.ca", "does not exist"},
+        ErrorCase{"upstream_ca_missing",
+                  "tls:\n  upstream: {mode: verify-full,\n    ca: missing.pem}\n", 3,
+                  "tls.upstream.ca", "does not exist"},
         ErrorCase{"tls_unknown_section", "tls:\n  server: {}\n", 2, "tls.server", "unknown key"},
-        ErrorCase{"unparsable_bad", "unparsable: ignore\n", 1, "unparsable", "expected reject or forward"},
-        ErrorCase{"admin_roles_scalar", "admin_roles: admin\n", 1, "admin_roles", "expected a list"},
+        ErrorCase{"unparsable_bad", "unparsable: ignore\n", 1, "unparsable",
+                  "expected reject or forward"},
+        ErrorCase{"admin_roles_scalar", "admin_roles: admin\n", 1, "admin_roles",
+                  "expected a list"},
         ErrorCase{"admin_roles_nested", "admin_roles:\n  - a\n  - [b]\n", 3, "admin_roles",
                   "non-empty strings"},
-        ErrorCase{"log_level_bad", "log:\n  level: verbose\n", 2, "log.level", "unknown level 'verbose'"},
-        ErrorCase{"log_format_bad", "log: {format: xml}\n", 1, "log.format", "expected text or json"},
-        ErrorCase{"size_bad_unit", "limits:\n  max_message_size: 64 parsecs\n", 2, "limits.max_message_size",
-                  "bad size"},
-        ErrorCase{"size_too_big", "limits:\n  max_message_size: 2GB\n", 2, "limits.max_message_size",
-                  "out of range"},
-        ErrorCase{"duration_no_unit", "limits:\n  startup_timeout: 10\n", 2, "limits.startup_timeout",
-                  "bad duration '10'"},
+        ErrorCase{"log_level_bad", "log:\n  level: verbose\n", 2, "log.level",
+                  "unknown level 'verbose'"},
+        ErrorCase{"log_format_bad", "log: {format: xml}\n", 1, "log.format",
+                  "expected text or json"},
+        ErrorCase{"size_bad_unit", "limits:\n  max_message_size: 64 parsecs\n", 2,
+                  "limits.max_message_size", "bad size"},
+        ErrorCase{"size_too_big", "limits:\n  max_message_size: 2GB\n", 2,
+                  "limits.max_message_size", "out of range"},
+        ErrorCase{"duration_no_unit", "limits:\n  startup_timeout: 10\n", 2,
+                  "limits.startup_timeout", "bad duration '10'"},
         ErrorCase{"duration_zero", "limits:\n  connect_timeout: 0s\n", 2, "limits.connect_timeout",
                   "greater than zero"},
         ErrorCase{"cache_negative", "limits:\n  rewrite_cache_entries: -1\n", 2,
                   "limits.rewrite_cache_entries", "whole number"},
         ErrorCase{"limits_unknown", "limits:\n  max_connections: 5\n", 2, "limits.max_connections",
                   "unknown key"},
-        ErrorCase{"duplicate_key", "listen: \"h:1\"\nupstream: \"h:2\"\nlisten: \"h:3\"\n", 3, "listen",
-                  "duplicate key (first given on line 1)"},
+        ErrorCase{"duplicate_key", "listen: \"h:1\"\nupstream: \"h:2\"\nlisten: \"h:3\"\n", 3,
+                  "listen", "duplicate key (first given on line 1)"},
         ErrorCase{"top_level_list", "- a\n- b\n", 1, "(top level)", "expected a mapping"},
         ErrorCase{"databases_map", "databases: {a: 1}\n", 1, "databases", "expected a list"}),
     [](const auto& info) { return info.param.name; });
@@ -356,7 +371,8 @@ TEST(ConfigLoader, EmptyFileIsAnError) {
 }
 
 TEST(ConfigLoader, ReportsEveryProblemOnItsOwnLine) {
-  auto got = load_config_string("listen: nope\nunparsable: maybe\ntables:\n  t: {strategy: x}\n", "x.yaml");
+  auto got = load_config_string("listen: nope\nunparsable: maybe\ntables:\n  t: {strategy: x}\n",
+                                "x.yaml");
   ASSERT_FALSE(got.has_value());
   EXPECT_NE(got.error().find("x.yaml:1: listen: missing port"), std::string::npos) << got.error();
   EXPECT_NE(got.error().find("\nx.yaml:2: unparsable: "), std::string::npos) << got.error();
@@ -366,17 +382,20 @@ TEST(ConfigLoader, ReportsEveryProblemOnItsOwnLine) {
 TEST(ConfigLoader, MissingOrUnreadableFile) {
   auto got = load_config_file("/nonexistent/tombstone.yaml");
   ASSERT_FALSE(got.has_value());
-  EXPECT_NE(got.error().find("/nonexistent/tombstone.yaml: cannot read"), std::string::npos) << got.error();
+  EXPECT_NE(got.error().find("/nonexistent/tombstone.yaml: cannot read"), std::string::npos)
+      << got.error();
 
   // Permission bits do not stop root, so only check them when not running as root.
   if (geteuid() != 0) {
     TempDir dir;
     std::string key = dir.write("k.key", "x");
     chmod(key.c_str(), 0);
-    std::string cfg = dir.write("c.yaml", "tls:\n  client: {cert: " + key + ", key: " + key + "}\n");
+    std::string cfg =
+        dir.write("c.yaml", "tls:\n  client: {cert: " + key + ", key: " + key + "}\n");
     auto bad = load_config_file(cfg);
     ASSERT_FALSE(bad.has_value());
-    EXPECT_NE(bad.error().find(":2: tls.client.cert: cannot read"), std::string::npos) << bad.error();
+    EXPECT_NE(bad.error().find(":2: tls.client.cert: cannot read"), std::string::npos)
+        << bad.error();
   }
 }
 

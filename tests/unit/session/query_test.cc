@@ -343,22 +343,44 @@ TEST(SessionCatalog, DdlRefreshesTheCatalogInvisibly) {
   EXPECT_TRUE(query_text(sent[0]).starts_with("UPDATE")) << query_text(sent[0]);
 }
 
-TEST(SessionCatalog, ReloadedConfigIsAdoptedAtTheNextReadyForQuery) {
+TEST(SessionCatalog, ReloadedConfigAppliesFromTheNextStatement) {
   Harness h(base_config());
   h.connect();
   config::Config reloaded = users_config();
   reloaded.generation = 2;
   h.env.set_config(reloaded);
-  h.client(query("SELECT 1"));
+  // The statement waits while the new config's catalog snapshot is taken invisibly...
+  h.client(query("DELETE FROM users WHERE id = 1") + query("SELECT 1"));
+  auto hidden = h.sent_to_server();
+  ASSERT_EQ(types_of(hidden), "Q");
+  EXPECT_EQ(query_text(hidden[0]).find("DELETE"), std::string::npos);
+  h.server(catalog_answer(users_catalog_rows()) + ready());
+  EXPECT_TRUE(h.to_client.empty());
+  // ...then runs under the new policy, followed by what the client sent meanwhile.
+  auto sent = h.sent_to_server();
+  ASSERT_EQ(types_of(sent), "QQ");
+  EXPECT_TRUE(query_text(sent[0]).starts_with("UPDATE")) << query_text(sent[0]);
+  EXPECT_EQ(query_text(sent[1]), "SELECT 1");
+  h.server(complete("UPDATE 1") + ready() + complete("SELECT 1") + ready());
+  EXPECT_EQ(tags(h.sent_to_client()), (std::vector<std::string>{"DELETE 1", "SELECT 1"}));
+}
+
+TEST(SessionCatalog, ReloadInsideABatchWaitsForTheNextReadyForQuery) {
+  Harness h(base_config());
+  h.connect();
+  h.client(parse("", "SELECT 1") + bind("", ""));
   h.sent_to_server();
-  h.server(complete("SELECT 1") + ready());
-  EXPECT_EQ(types_of(h.sent_to_client()), "C");
+  config::Config reloaded = users_config();
+  reloaded.generation = 2;
+  h.env.set_config(reloaded);
+  h.client(execute("") + sync());
+  EXPECT_EQ(types_of(h.sent_to_server()), "ES");  // nothing slipped into the open batch
+  h.server(bytes_of(wire::ParseComplete{}) + bytes_of(wire::BindComplete{}) + complete("SELECT 1") +
+           ready());
+  EXPECT_EQ(types_of(h.sent_to_client()), "12C");  // ReadyForQuery held for the refresh
   ASSERT_EQ(types_of(h.sent_to_server()), "Q");
   h.server(catalog_answer(users_catalog_rows()) + ready());
   EXPECT_EQ(types_of(h.sent_to_client()), "Z");
-  h.client(query("DELETE FROM users WHERE id = 1"));
-  auto sent = h.sent_to_server();
-  EXPECT_TRUE(query_text(sent[0]).starts_with("UPDATE")) << query_text(sent[0]);
 }
 
 }  // namespace

@@ -10,7 +10,8 @@
 namespace tombstone::tools {
 namespace {
 
-const CommandSpec kSpec{"demo", "a demo", {config_option(), {"dry-run", "", "flag"}, {"batch-size", "N", "n"}}};
+const CommandSpec kSpec{
+    "demo", "a demo", {config_option(), {"dry-run", "", "flag"}, {"batch-size", "N", "n"}}};
 
 std::expected<Args, std::string> parse(std::vector<std::string> words) {
   std::vector<char*> argv;
@@ -60,8 +61,13 @@ TEST(FormatRetention, LargestExactUnit) {
 }
 
 TEST(Findings, CheckLineFormat) {
-  Finding f{Severity::kError, "marker column public.t.deleted_at does not exist", "ALTER TABLE …", {}, false};
-  EXPECT_EQ(format_finding(f), "error: marker column public.t.deleted_at does not exist — fix: ALTER TABLE …");
+  Finding f{Severity::kError,
+            "marker column public.t.deleted_at does not exist",
+            "ALTER TABLE …",
+            {},
+            false};
+  EXPECT_EQ(format_finding(f),
+            "error: marker column public.t.deleted_at does not exist — fix: ALTER TABLE …");
   f.severity = Severity::kWarning;
   f.fix.clear();
   EXPECT_EQ(format_finding(f), "warning: marker column public.t.deleted_at does not exist");

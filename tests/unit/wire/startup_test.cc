@@ -22,7 +22,7 @@ std::string bytes(std::initializer_list<int> values) {
 
 std::string v3() { return bytes({0, 3, 0, 0}); }
 
-TEST(Startup, StartupMessageWithParamsHasPostgresBytesAndDecodes) {
+TEST(WireStartup, StartupMessageWithParamsHasPostgresBytesAndDecodes) {
   const StartupMessage m{.protocol = kProtocolV3,
                          .params = {{"user", "alice"}, {"database", "app"}}};
   const std::string wire = encoded(m);
@@ -33,7 +33,7 @@ TEST(Startup, StartupMessageWithParamsHasPostgresBytesAndDecodes) {
   EXPECT_EQ(std::get<StartupMessage>(*decoded), m);
 }
 
-TEST(Startup, EncryptionAndCancelRequestsDecode) {
+TEST(WireStartup, EncryptionAndCancelRequestsDecode) {
   EXPECT_TRUE(std::holds_alternative<SslRequest>(*decode_startup(bytes({0x04, 0xd2, 0x16, 0x2f}))));
   EXPECT_TRUE(
       std::holds_alternative<GssEncRequest>(*decode_startup(bytes({0x04, 0xd2, 0x16, 0x30}))));
@@ -44,13 +44,13 @@ TEST(Startup, EncryptionAndCancelRequestsDecode) {
             (CancelRequest{.pid = 12345, .secret = static_cast<std::int32_t>(0x80000001u)}));
 }
 
-TEST(Startup, NewerMinorVersionIsAcceptedForTheServerToNegotiate) {
+TEST(WireStartup, NewerMinorVersionIsAcceptedForTheServerToNegotiate) {
   const auto decoded = decode_startup(bytes({0, 3, 0, 1}) + std::string("user\0u\0\0", 8));
   ASSERT_TRUE(decoded.has_value());
   EXPECT_EQ(std::get<StartupMessage>(*decoded).protocol, kProtocolV3 + 1);
 }
 
-TEST(Startup, BadPacketsAreBadStartup) {
+TEST(WireStartup, BadPacketsAreBadStartup) {
   const std::pair<const char*, std::string> cases[] = {
       {"protocol 2.0", bytes({0, 2, 0, 0}) + std::string("user\0u\0\0", 8)},
       {"protocol 4.0", bytes({0, 4, 0, 0}) + std::string("\0", 1)},
@@ -75,7 +75,7 @@ TEST(Startup, BadPacketsAreBadStartup) {
   }
 }
 
-TEST(Startup, DecoderFollowsSslRequestThenStartupThenTypedMessages) {
+TEST(WireStartup, DecoderFollowsSslRequestThenStartupThenTypedMessages) {
   StreamDecoder decoder(Side::kFrontend, kMax, /*startup_phase=*/true);
   const StartupMessage startup{.protocol = kProtocolV3, .params = {{"user", "u"}}};
   decoder.feed(encoded(FrontendMessage(SslRequest{})));
@@ -90,7 +90,7 @@ TEST(Startup, DecoderFollowsSslRequestThenStartupThenTypedMessages) {
   EXPECT_EQ(decoder.next(), (RawMessage{.type = 'Q', .body = std::string("x\0", 2)}));
 }
 
-TEST(Startup, BytesSentRightAfterSslRequestAreVisible) {
+TEST(WireStartup, BytesSentRightAfterSslRequestAreVisible) {
   // A client (or attacker) that sends data before the TLS handshake: the caller must refuse it.
   StreamDecoder decoder(Side::kFrontend, kMax, true);
   decoder.feed(encoded(FrontendMessage(SslRequest{})) +
@@ -99,7 +99,7 @@ TEST(Startup, BytesSentRightAfterSslRequestAreVisible) {
   EXPECT_EQ(decoder.buffered_size(), 7u);
 }
 
-TEST(Startup, GssEncAndCancelKeepTheStartupPhase) {
+TEST(WireStartup, GssEncAndCancelKeepTheStartupPhase) {
   StreamDecoder decoder(Side::kFrontend, kMax, true);
   decoder.feed(encoded(FrontendMessage(GssEncRequest{})) +
                encoded(FrontendMessage(CancelRequest{.pid = 1, .secret = 2})));
@@ -112,7 +112,7 @@ TEST(Startup, GssEncAndCancelKeepTheStartupPhase) {
   EXPECT_TRUE(decoder.startup_phase());
 }
 
-TEST(Startup, DecoderRejectsBadStartupLengths) {
+TEST(WireStartup, DecoderRejectsBadStartupLengths) {
   {
     StreamDecoder decoder(Side::kFrontend, kMax, true);
     decoder.feed(bytes({0, 0, 0, 4}));
@@ -139,7 +139,7 @@ TEST(Startup, DecoderRejectsBadStartupLengths) {
   }
 }
 
-TEST(Startup, BackendAnswersToEncryptionRequestsAreOneByte) {
+TEST(WireStartup, BackendAnswersToEncryptionRequestsAreOneByte) {
   for (const char answer : {'S', 'N', 'G'}) {
     StreamDecoder decoder(Side::kBackend, kMax, true);
     decoder.feed(std::string(1, answer));
@@ -154,7 +154,7 @@ TEST(Startup, BackendAnswersToEncryptionRequestsAreOneByte) {
   EXPECT_EQ(decoder.next()->value().type, 'R');
 }
 
-TEST(Startup, BackendMayAnswerEncryptionRequestWithAnError) {
+TEST(WireStartup, BackendMayAnswerEncryptionRequestWithAnError) {
   StreamDecoder decoder(Side::kBackend, kMax, true);
   const std::string error = encoded(BackendMessage(make_error("FATAL", "08P01", "no")));
   decoder.feed(std::string_view(error).substr(0, 3));
@@ -166,7 +166,7 @@ TEST(Startup, BackendMayAnswerEncryptionRequestWithAnError) {
   EXPECT_EQ(std::get<ErrorResponse>(*decode_backend('E', (*message)->body)).message(), "no");
 }
 
-TEST(Startup, BackendGarbageAnswerIsUnknownType) {
+TEST(WireStartup, BackendGarbageAnswerIsUnknownType) {
   StreamDecoder decoder(Side::kBackend, kMax, true);
   decoder.feed("x");
   EXPECT_EQ(decoder.next().error(), WireError::kUnknownType);

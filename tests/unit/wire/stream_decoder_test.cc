@@ -59,7 +59,7 @@ RawMessage expected_raw(const Encoded& e) {
   return RawMessage{.type = e.wire[0], .body = e.wire.substr(kHeaderSize)};
 }
 
-TEST(StreamDecoder, EveryMessageSplitAtEveryOffsetDecodesIdentically) {
+TEST(WireStreamDecoder, EveryMessageSplitAtEveryOffsetDecodesIdentically) {
   for (const Encoded& e : all_encoded_samples()) {
     const RawMessage expected = expected_raw(e);
     const std::string_view wire = e.wire;
@@ -73,7 +73,7 @@ TEST(StreamDecoder, EveryMessageSplitAtEveryOffsetDecodesIdentically) {
   }
 }
 
-TEST(StreamDecoder, EveryMessageFedOneByteAtATimeDecodesIdentically) {
+TEST(WireStreamDecoder, EveryMessageFedOneByteAtATimeDecodesIdentically) {
   for (const Encoded& e : all_encoded_samples()) {
     StreamDecoder decoder(e.side, kMax, e.startup);
     std::vector<std::string_view> singles;
@@ -86,7 +86,7 @@ TEST(StreamDecoder, EveryMessageFedOneByteAtATimeDecodesIdentically) {
 }
 
 // A realistic client stream: startup, then an extended-protocol batch, a simple query, COPY.
-TEST(StreamDecoder, ManyMessagesSplitArbitrarilyKeepTheirOrderAndContent) {
+TEST(WireStreamDecoder, ManyMessagesSplitArbitrarilyKeepTheirOrderAndContent) {
   std::vector<RawMessage> expected;
   std::string stream;
   bool first = true;
@@ -132,7 +132,7 @@ TEST(StreamDecoder, ManyMessagesSplitArbitrarilyKeepTheirOrderAndContent) {
   }
 }
 
-TEST(StreamDecoder, LargeMessageArrivesInManyChunks) {
+TEST(WireStreamDecoder, LargeMessageArrivesInManyChunks) {
   std::string wire;
   const std::string payload(300000, 'x');
   encode(CopyData{.data = payload}, wire);
@@ -148,7 +148,7 @@ TEST(StreamDecoder, LargeMessageArrivesInManyChunks) {
   EXPECT_EQ(got[1], (RawMessage{.type = 'c', .body = ""}));
 }
 
-TEST(StreamDecoder, LargeMessageMemoryIsReleasedOnceTaken) {
+TEST(WireStreamDecoder, LargeMessageMemoryIsReleasedOnceTaken) {
   StreamDecoder decoder(Side::kBackend, kMax, false);
   std::string wire;
   encode(DataRow{.columns = {std::string(500000, 'v')}}, wire);
@@ -158,7 +158,7 @@ TEST(StreamDecoder, LargeMessageMemoryIsReleasedOnceTaken) {
   EXPECT_LE(decoder.buffer_capacity(), 16u * 1024);
 }
 
-TEST(StreamDecoder, NeedsMoreBytesIsNotAnError) {
+TEST(WireStreamDecoder, NeedsMoreBytesIsNotAnError) {
   StreamDecoder decoder(Side::kBackend, kMax, false);
   EXPECT_EQ(decoder.next(), std::nullopt);
   decoder.feed(bytes({'Z', 0, 0}));
@@ -170,7 +170,7 @@ TEST(StreamDecoder, NeedsMoreBytesIsNotAnError) {
   EXPECT_EQ(decoder.next(), std::nullopt);
 }
 
-TEST(StreamDecoder, OversizedLengthFailsWithoutWaitingForTheBody) {
+TEST(WireStreamDecoder, OversizedLengthFailsWithoutWaitingForTheBody) {
   StreamDecoder decoder(Side::kFrontend, 1000, false);
   decoder.feed(bytes({'Q', 0x10, 0, 0, 0}));  // 256 MiB announced, nothing sent
   EXPECT_EQ(decoder.next().error(), WireError::kTooLarge);
@@ -182,7 +182,7 @@ TEST(StreamDecoder, OversizedLengthFailsWithoutWaitingForTheBody) {
   EXPECT_EQ(exact.next().error(), WireError::kTooLarge);
 }
 
-TEST(StreamDecoder, NegativeAndTooSmallLengthsFail) {
+TEST(WireStreamDecoder, NegativeAndTooSmallLengthsFail) {
   for (const std::string& header :
        {bytes({'Q', 0xff, 0xff, 0xff, 0xff}), bytes({'Q', 0x80, 0, 0, 0}), bytes({'Q', 0, 0, 0, 3}),
         bytes({'Q', 0, 0, 0, 0})}) {
@@ -192,7 +192,7 @@ TEST(StreamDecoder, NegativeAndTooSmallLengthsFail) {
   }
 }
 
-TEST(StreamDecoder, UnknownTypeFailsOnItsFirstByte) {
+TEST(WireStreamDecoder, UnknownTypeFailsOnItsFirstByte) {
   StreamDecoder frontend(Side::kFrontend, kMax, false);
   frontend.feed("G");  // a backend-only type byte
   EXPECT_EQ(frontend.next().error(), WireError::kUnknownType);
@@ -203,7 +203,7 @@ TEST(StreamDecoder, UnknownTypeFailsOnItsFirstByte) {
   EXPECT_EQ(backend.next().error(), WireError::kUnknownType);
 }
 
-TEST(StreamDecoder, ErrorsAreStickyEvenWhenValidBytesFollow) {
+TEST(WireStreamDecoder, ErrorsAreStickyEvenWhenValidBytesFollow) {
   StreamDecoder decoder(Side::kFrontend, kMax, false);
   decoder.feed(bytes({'Q', 0, 0, 0, 1}));
   EXPECT_EQ(decoder.next().error(), WireError::kBadLength);
@@ -238,7 +238,7 @@ std::string plausible_garbage(std::mt19937& rng) {
 
 // Random bytes in random chunks, either phase and direction: the decoder only ever yields
 // messages within the size bound or a clean error, and stops making progress after an error.
-TEST(StreamDecoder, RandomGarbageNeverCrashesAndRespectsTheBound) {
+TEST(WireStreamDecoder, RandomGarbageNeverCrashesAndRespectsTheBound) {
   std::mt19937 rng(424242);
   std::uniform_int_distribution<int> byte(0, 255);
   constexpr std::size_t kSmallMax = 64;
