@@ -168,6 +168,7 @@ PY
 }
 
 : >"$OUT/raw.txt"
+load_before=$(cut -d' ' -f1-3 /proc/loadavg)
 workloads=(select)
 [[ -z $CUSTOM_MODES ]] || workloads+=(join_delete)
 for workload in "${workloads[@]}"; do
@@ -186,6 +187,9 @@ done
 {
   echo "Machine: $(nproc) cores, $(sed -n 's/^model name\s*: //p' /proc/cpuinfo | head -n1)," \
        "$(awk '/MemTotal/ {printf "%.0f GiB", $2/1048576}' /proc/meminfo), $(uname -sr)"
+  # Other work on the machine skews every ratio (it steals CPU from whichever target has fewer
+  # processes): report it so a noisy run is recognizable.
+  echo "Load average (1/5/15 min) before: $load_before; after: $(cut -d' ' -f1-3 /proc/loadavg)"
   echo "PostgreSQL $("$pg_bin/postgres" --version | awk '{print $3}'), PgBouncer" \
        "$(pgbouncer --version | head -n1 | awk '{print $2}') (session), Tombstone" \
        "$("$binary" --version 2>/dev/null | awk '{print $2}'); pgbench -c $CLIENTS -j $THREADS, scale $SCALE," \

@@ -2,6 +2,8 @@
 
 #include <pg_query.h>
 
+#include <google/protobuf/stubs/logging.h>
+
 #include <memory>
 
 namespace tombstone::parser {
@@ -22,6 +24,9 @@ std::expected<pg_query::ParseResult, ParseFailure> parse_sql(std::string_view sq
                                         result.error->cursorpos});
   }
   pg_query::ParseResult tree;
+  // Input that is not UTF-8 fails to decode (and is then judged as unparsable); protobuf would
+  // also log each such failure to stderr, which is noise for a proxy.
+  google::protobuf::LogSilencer quiet;
   if (!tree.ParseFromArray(result.parse_tree.data, static_cast<int>(result.parse_tree.len))) {
     return std::unexpected(ParseFailure{"cannot decode parse tree", 0});
   }
@@ -103,6 +108,22 @@ void clear_locations(google::protobuf::Message& message) {
     }
   }
   (void)descriptor;
+}
+
+
+
+bool deparse_round_trips(std::string_view sql) {
+  auto orig = parse_sql(sql);
+  if (!orig || orig->stmts_size() != 1) return false;
+  pg_query::Node a = orig->stmts(0).stmt();
+  auto text = deparse_statement(a);
+  if (!text) return false;
+  auto again = parse_sql(*text);
+  if (!again || again->stmts_size() != 1) return false;
+  pg_query::Node b = again->stmts(0).stmt();
+  clear_locations(a);
+  clear_locations(b);
+  return a.SerializeAsString() == b.SerializeAsString();
 }
 
 }  // namespace tombstone::parser

@@ -42,6 +42,10 @@ struct ByteRange {
 // parse as a whole. Same convention as RawStmt: a range starts right after the previous ';'.
 std::vector<ByteRange> split_sql(std::string_view sql);
 
+// Whether deparsing the (single) statement and parsing the result gives the same tree: false
+// for constructs libpg_query's deparser gets wrong (DESIGN §9).
+bool deparse_round_trips(std::string_view sql);
+
 // Sets every `location`-like field to zero so two trees can be compared structurally.
 void clear_locations(google::protobuf::Message& message);
 

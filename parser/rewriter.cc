@@ -208,21 +208,6 @@ bool backslash_in_plain_literal(std::string_view text) {
   return false;
 }
 
-// Whether the deparser reproduces the statement exactly (it has known bugs, DESIGN §9).
-bool deparser_faithful(std::string_view text) {
-  auto orig = parse_sql(text);
-  if (!orig || orig->stmts_size() != 1) return false;
-  pg_query::Node a = orig->stmts(0).stmt();
-  auto sql = deparse_statement(a);
-  if (!sql) return false;
-  auto again = parse_sql(*sql);
-  if (!again || again->stmts_size() != 1) return false;
-  pg_query::Node b = again->stmts(0).stmt();
-  clear_locations(a);
-  clear_locations(b);
-  return a.SerializeAsString() == b.SerializeAsString();
-}
-
 // Bytes of whitespace and comments before a statement's first token: kept when the statement
 // is rewritten, so a client's leading comments (query tags, hints) still reach the server.
 std::size_t leading_trivia(std::string_view text) {
@@ -280,7 +265,7 @@ class Driver {
       StatementRewriter rw(config_, catalog_, session_);
       bool changed = rw.run(stmt, st);
       if (!st.error && changed) {
-        if (rw.risky() && !deparser_faithful(text)) {
+        if (rw.risky() && !deparse_round_trips(text)) {
           st.error = RewriteError{
               "0A000",
               "tombstone: this statement on a managed table uses syntax Tombstone cannot "

@@ -32,6 +32,8 @@ struct ColumnInfo {
   std::string type;
   std::string attnum;
   std::optional<std::string> comment;
+  bool not_null = false;
+  bool has_default = false;
 };
 
 struct TableInfo {
@@ -153,10 +155,12 @@ class Inspector {
     info.relkind = (*rel.rows[0][1])[0];
     auto cols = query(
         "SELECT attname, format_type(atttypid, atttypmod), attnum::text, col_description(attrelid, "
-        "attnum) FROM pg_attribute WHERE attrelid = $1::oid AND attnum > 0 AND NOT attisdropped "
-        "ORDER BY attnum",
+        "attnum), attnotnull::text, atthasdef::text FROM pg_attribute WHERE attrelid = $1::oid AND "
+        "attnum > 0 AND NOT attisdropped ORDER BY attnum",
         {info.oid});
-    for (auto& r : cols.rows) info.columns.push_back({*r[0], *r[1], *r[2], r[3]});
+    for (auto& r : cols.rows) {
+      info.columns.push_back({*r[0], *r[1], *r[2], r[3], *r[4] == "true", *r[5] == "true"});
+    }
     return info;
   }
 
@@ -237,6 +241,21 @@ class Inspector {
               ", not timestamptz or timestamp",
           "convert it (ALTER TABLE " + table + " ALTER COLUMN " + marker +
               " TYPE timestamptz USING …) or set column: to a timestamptz column");
+    } else {
+      // NULL means live: a NOT NULL marker or one with a default makes new rows born deleted.
+      if (col->not_null) {
+        std::string ddl = "ALTER TABLE " + table + " ALTER COLUMN " + marker + " DROP NOT NULL";
+        add(Severity::kError,
+            "marker column " + table + "." + marker + " is NOT NULL, but NULL marks a live row",
+            ddl, {ddl});
+      }
+      if (col->has_default) {
+        std::string ddl = "ALTER TABLE " + table + " ALTER COLUMN " + marker + " DROP DEFAULT";
+        add(Severity::kError,
+            "marker column " + table + "." + marker +
+                " has a default, so new rows would be inserted as deleted",
+            ddl, {ddl});
+      }
     }
     if (t.deleted_by) check_text_column(t, *info, *t.deleted_by, "deleted_by");
     if (t.reason) check_text_column(t, *info, *t.reason, "reason");
@@ -278,18 +297,16 @@ class Inspector {
       bool unique, deferrable, on_marker;
       std::optional<std::string> constraint, referenced_by;
       std::string keys, contype;
-      bool partial_on_marker() const {
-        return pred && pred->find(marker_null_) != std::string::npos;
-      }
-      std::string marker_null_;
+      bool partial_on_marker;  // its predicate already restricts it to live rows
     };
     std::vector<Index> indexes;
     for (auto& r : idx.rows) {
+      bool partial = r[3] && r[3]->find(marker_null) != std::string::npos;
       indexes.push_back({*r[0], *r[1], *r[2], r[3], *r[4] == "true", *r[6] == "true",
-                         *r[9] == "true", r[5], r[7], *r[8], *r[10], marker_null});
+                         *r[9] == "true", r[5], r[7], *r[8], *r[10], partial});
     }
     for (const auto& ix : indexes) {
-      if (ix.contype == "x" || ix.partial_on_marker() || ix.on_marker) continue;
+      if (ix.contype == "x" || ix.partial_on_marker || ix.on_marker) continue;
       std::string qualified = quote_identifier(ix.schema) + "." + quote_identifier(ix.name);
       std::string where =
           " WHERE " + (ix.pred ? "(" + *ix.pred + ") AND " : std::string()) + marker_null;
@@ -335,7 +352,7 @@ class Inspector {
       // A plain index also indexes deleted rows; ordinary sessions only read active ones, so a
       // partial twin keeps their plans small. The original stays for admin sessions.
       bool has_twin = std::any_of(indexes.begin(), indexes.end(), [&](const Index& other) {
-        return &other != &ix && !other.unique && other.keys == ix.keys && other.partial_on_marker();
+        return &other != &ix && !other.unique && other.keys == ix.keys && other.partial_on_marker;
       });
       if (has_twin) continue;
       auto on = def.find(" ON ");
@@ -548,6 +565,19 @@ class Inspector {
               "archive column " + col + " is " + a->type + " but the source column is " + c.type,
               "ALTER TABLE " + archive + " ALTER COLUMN " + quote_identifier(c.name) + " TYPE " +
                   c.type);
+        }
+      }
+      // Columns only the archive has get no value from the archive insert.
+      for (const auto& a : arch->columns) {
+        if (info->column(a.name) || a.name == "archived_at" || a.name == "archived_by") continue;
+        if (a.not_null && !a.has_default) {
+          std::string ddl = "ALTER TABLE " + archive + " ALTER COLUMN " + quote_identifier(a.name) +
+                            " DROP NOT NULL";
+          add(Severity::kError,
+              "archive column " + archive + "." + quote_identifier(a.name) +
+                  " is NOT NULL without a default and not in " + t.table.to_sql() +
+                  ", so every archive DELETE would fail",
+              ddl, {ddl});
         }
       }
       const auto* at = arch->column("archived_at");

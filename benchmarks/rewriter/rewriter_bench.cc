@@ -35,7 +35,7 @@ std::string orm_query(const std::string& users, const std::string& comments) {
   }
   cols += "\"products\".\"tags\"";
   std::string in_list;
-  for (int i = 1; i <= 40; ++i) in_list += (i > 1 ? ", " : "") + std::to_string(i * 7919);
+  for (int i = 1; i <= 120; ++i) in_list += (i > 1 ? ", " : "") + std::to_string(i * 7919);
   return "SELECT " + cols + " FROM \"" + users + "\" INNER JOIN \"" + comments + "\" ON (\"" +
          comments + "\".\"user_id\" = \"" + users + "\".\"id\") LEFT OUTER JOIN \"products\" ON (\"" +
          "products\".\"owner_id\" = \"" + users + "\".\"id\") WHERE (\"" + users +
@@ -47,7 +47,7 @@ std::string orm_query(const std::string& users, const std::string& comments) {
 }
 
 const std::string kOrmManaged = orm_query("users", "comments");
-const std::string kOrmUnmanaged = orm_query("accounts", "notes_log");
+const std::string kOrmUnmanaged = orm_query("accounts", "remarks_log");
 
 struct Env {
   tombstone::config::Config config = testing::test_config();

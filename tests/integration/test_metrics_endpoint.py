@@ -24,6 +24,8 @@ tables:
 """
 SCHEMA = """
 CREATE ROLE tombstone_admin NOLOGIN;
+CREATE ROLE app LOGIN;  -- not a superuser: superusers are members of every role, so admins
+GRANT SELECT, INSERT, UPDATE ON ALL TABLES IN SCHEMA public TO app;
 CREATE TABLE users (id int PRIMARY KEY, name text, deleted_at timestamptz);
 CREATE TABLE orders (id int PRIMARY KEY, user_id int);
 CREATE TABLE orders_archive (LIKE orders, archived_at timestamptz NOT NULL DEFAULT now(),
@@ -232,7 +234,7 @@ def test_connections_open_is_a_live_gauge(env):
 def test_refusals_are_counted(env):
     _, ts, port = env
     before = scrape(port)
-    with psycopg2.connect(ts.dsn()) as conn, conn.cursor() as cur:
+    with psycopg2.connect(ts.dsn(user="app")) as conn, conn.cursor() as cur:
         with pytest.raises(psycopg2.Error) as err:
             cur.execute("SET tombstone.visibility = 'all'")  # not an admin
         assert err.value.pgcode == "42501"

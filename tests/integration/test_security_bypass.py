@@ -34,7 +34,8 @@ def env():
 @pytest.fixture(autouse=True)
 def fresh(env):
     env.reset()
-    env.cluster.psql('TRUNCATE "Users"; INSERT INTO "Users" VALUES (1, NULL), (2, NULL), (3, now())')
+    env.cluster.psql('TRUNCATE "Users";'
+                     'INSERT INTO "Users" VALUES (1, NULL), (2, NULL), (3, now())')
     # Dropped through Tombstone (bob owns them), so its catalog knows they are gone.
     try:
         fetch(env.via("bob"), "DROP SCHEMA IF EXISTS evil, bob CASCADE")

@@ -14,6 +14,7 @@ admin_roles: [tombstone_admin]
 tables:
   users:    {strategy: soft, deleted_by: deleted_by, reason: deleted_reason, retention: 90d}
   posts:    {strategy: soft}
+  comments: {strategy: soft}
   orders:   {strategy: archive, retention: 30d}
   invoices: {strategy: archive}
   sessions: {strategy: hard, audit: true}
@@ -25,9 +26,10 @@ CREATE TABLE users (id serial PRIMARY KEY, email text UNIQUE, name text, deleted
 CREATE INDEX users_name_idx ON users (name);
 CREATE TABLE posts (id serial PRIMARY KEY, user_id int REFERENCES users ON DELETE CASCADE,
                     title text);
+CREATE TABLE comments (id int, deleted_at timestamptz NOT NULL DEFAULT now());
 CREATE TABLE orders (id serial PRIMARY KEY, total int);
 CREATE TABLE invoices (id int PRIMARY KEY, amount numeric(10,2));
-CREATE TABLE invoices_archive (id int PRIMARY KEY);
+CREATE TABLE invoices_archive (id int PRIMARY KEY, note text NOT NULL);
 CREATE TABLE sessions (token text, user_id int);
 CREATE TABLE audit_feed (user_id int REFERENCES users);
 CREATE VIEW all_users AS SELECT * FROM users;
@@ -54,8 +56,13 @@ EXPECTED_FLAWS = [
     "warning: function public.wipe_users() mentions users",
     "warning: role app holds DELETE on soft table public.users",
     "error: marker column public.posts.deleted_at does not exist",
+    "error: marker column public.comments.deleted_at is NOT NULL, but NULL marks a live row",
+    "error: marker column public.comments.deleted_at has a default, so new rows would be inserted "
+    "as deleted",
     "error: archive table public.orders_archive for public.orders does not exist",
     "error: archive table public.invoices_archive lacks column amount of public.invoices",
+    "error: archive column public.invoices_archive.note is NOT NULL without a default and not in "
+    "public.invoices, so every archive DELETE would fail",
     "error: archive table public.invoices_archive lacks archived_at",
     "error: archive table public.invoices_archive lacks archived_by",
     "error: archive table public.invoices_archive has unique constraint invoices_archive_pkey",
@@ -74,6 +81,7 @@ CREATE INDEX users_name_idx_active ON users (name) WHERE deleted_at IS NULL;
 COMMENT ON COLUMN users.deleted_at IS 'tombstone: purged 90d after soft deletion (retention)';
 CREATE TABLE posts (id serial PRIMARY KEY, user_id int REFERENCES users, title text,
                     deleted_at timestamp);
+CREATE TABLE comments (id int, deleted_at timestamptz);
 CREATE TABLE orders (id serial PRIMARY KEY, total int);
 CREATE TABLE orders_archive (id int, total int, archived_at timestamptz, archived_by text);
 CREATE TABLE invoices (id int PRIMARY KEY, amount numeric(10,2));
@@ -134,7 +142,7 @@ def test_check_is_clean_on_the_fixed_schema(cluster, roles_dropped):
     db = ToolDb(cluster, CONFIG, FIXED)
     r = db.run("check")
     assert r.returncode == 0, r.stdout + r.stderr
-    assert lines_of(r.stdout) == ["ok: 5 managed tables match " + str(db.config_path)]
+    assert lines_of(r.stdout) == ["ok: 6 managed tables match " + str(db.config_path)]
 
 
 def test_check_reports_missing_table_and_view_in_its_place(cluster):
@@ -197,7 +205,7 @@ def test_migrate_apply_makes_the_schema_ready_and_twice_changes_nothing(cluster,
 
     check = db.run("check")
     assert check.returncode == 0, check.stdout + check.stderr
-    assert lines_of(check.stdout) == ["ok: 5 managed tables match " + str(db.config_path)]
+    assert lines_of(check.stdout) == ["ok: 6 managed tables match " + str(db.config_path)]
 
     dump = schema_dump(db)
     again = db.run("migrate", "--apply", "--revoke")

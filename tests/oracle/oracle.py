@@ -669,8 +669,10 @@ class Psycopg3PipelineExecutor(Psycopg3Executor):
                     if kind == "stmt":
                         statement, params = item
                         c = self.conn.cursor()
-                        c.execute(f"-- {case.name}\n{statement}", params, prepare=True)
+                        # Registered first: psycopg may already raise a result's error here,
+                        # while it reads results of earlier commands.
                         cursors.append(c)
+                        c.execute(f"-- {case.name}\n{statement}", params, prepare=True)
                 try:
                     pipeline.sync()
                 except psycopg.Error as e:

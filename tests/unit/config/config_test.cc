@@ -147,6 +147,22 @@ TEST(ConfigLoader, DefaultsWhenKeysAreOmitted) {
   EXPECT_FALSE(c.tables[0].retention.has_value());
 }
 
+TEST(ConfigLoader, EmptySectionsMeanNothingConfigured) {
+  Config c =
+      load_ok("upstream: \"db:5432\"\ntables:\nmetrics: ~\nadmin_roles: []\ndatabases: []\n");
+  EXPECT_TRUE(c.tables.empty());
+  EXPECT_FALSE(c.metrics.has_value());
+  EXPECT_TRUE(c.admin_roles.empty());
+  EXPECT_TRUE(c.applies_to_database("anything"));
+}
+
+TEST(ConfigLoader, DatabasesAndRolesAreExactNames) {
+  Config c = load_ok("admin_roles: [Ops]\ndatabases: [App]\n");
+  EXPECT_EQ(c.admin_roles, std::vector<std::string>{"Ops"});
+  EXPECT_TRUE(c.applies_to_database("App"));
+  EXPECT_FALSE(c.applies_to_database("app"));
+}
+
 TEST(ConfigLoader, ClientTlsModeDefaultsToPreferWhenCertificateGiven) {
   TempDir dir;
   dir.write("c.crt", "x");

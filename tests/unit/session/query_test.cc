@@ -120,7 +120,7 @@ TEST(SessionQuery, SqlPrepareExecuteGetsTheFixup) {
 TEST(SessionQuery, RefusedStatementIsRaisedByTheServer) {
   Harness h(users_config());
   h.connect();
-  h.client(query("SET tombstone.visibility = all"));
+  h.client(query("SET tombstone.visibility = 'all'"));
   auto sent = h.sent_to_server();
   ASSERT_EQ(types_of(sent), "Q");
   const std::string sql = query_text(sent[0]);

@@ -149,7 +149,9 @@ TEST(WireStartup, BackendAnswersToEncryptionRequestsAreOneByte) {
   }
   // 'N' then the server's normal messages.
   StreamDecoder decoder(Side::kBackend, kMax, true);
-  decoder.feed("N" + encoded(BackendMessage(Authentication{.code = kAuthOk})));
+  std::string wire = "N";
+  encode(Authentication{.code = kAuthOk}, wire);
+  decoder.feed(wire);
   EXPECT_EQ(decoder.next()->value().type, 'N');
   EXPECT_EQ(decoder.next()->value().type, 'R');
 }
