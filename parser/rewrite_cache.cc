@@ -18,6 +18,10 @@ RewriteCache::RewriteCache(std::size_t max_entries) : max_entries_(max_entries =
 
 const Rewrite& RewriteCache::get(std::string_view sql, const config::Config& config,
                                  const Catalog& catalog, const SessionState& session) {
+  if (!may_need_rewrite(sql, config)) {
+    passthrough_.sql.assign(sql.substr(0, sql.find('\0')));
+    return passthrough_;
+  }
   // Everything rewrite() reads, besides the text, is part of the key.
   std::string& key = scratch_key_;
   key.assign(sql);

@@ -20,9 +20,8 @@ std::string lower_ascii(std::string_view s) {
 // Words whose absence proves a statement needs no parsing: every configured and archive table
 // name, `U&` (escaped identifiers), and the words that can change tracked session state.
 struct Needles {
-  std::vector<std::string> tables;  // config snapshot: (table, archive) names, to detect changes
-  std::vector<std::string> words;   // lower case
-  std::array<bool, 256> first{};    // first bytes of words
+  std::vector<std::string> tables;                 // (table, archive) names, to detect changes
+  std::array<std::vector<std::string>, 256> by_first;  // lower-case words by first byte
 };
 
 constexpr std::array<const char*, 12> kSettingWords = {
@@ -40,27 +39,41 @@ const Needles& needles_for(const config::Config& config) {
   }
   if (same) return n;
   n = Needles{};
+  std::vector<std::string> words;
   for (const auto& t : config.tables) {
     n.tables.push_back(t.table.name);
     n.tables.push_back(t.archive.name);
-    n.words.push_back(lower_ascii(t.table.name));
-    if (t.strategy == config::Strategy::kArchive) n.words.push_back(lower_ascii(t.archive.name));
+    words.push_back(lower_ascii(t.table.name));
+    if (t.strategy == config::Strategy::kArchive) words.push_back(lower_ascii(t.archive.name));
   }
-  for (const char* w : kSettingWords) n.words.emplace_back(w);
-  for (const auto& w : n.words) {
-    if (!w.empty()) n.first[static_cast<unsigned char>(w[0])] = true;
+  for (const char* w : kSettingWords) words.emplace_back(w);
+  for (auto& w : words) {
+    if (!w.empty()) n.by_first[static_cast<unsigned char>(w[0])].push_back(std::move(w));
   }
   built = true;
   return n;
 }
 
+// Bytes that continue an identifier (PostgreSQL: letters, digits, _, $, and every non-ASCII byte).
+constexpr std::array<bool, 256> kIdentByte = [] {
+  std::array<bool, 256> t{};
+  for (int c = 0; c < 256; ++c) {
+    t[c] = (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') ||
+           c == '_' || c == '$' || c >= 0x80;
+  }
+  return t;
+}();
+
 bool may_matter(std::string_view sql, const Needles& n) {
   const std::size_t size = sql.size();
+  const auto* bytes = reinterpret_cast<const unsigned char*>(sql.data());
   for (std::size_t i = 0; i < size; ++i) {
-    char c = lower(sql[i]);
-    if (!n.first[static_cast<unsigned char>(c)]) continue;
-    for (const auto& w : n.words) {
-      if (w[0] != c || size - i < w.size()) continue;
+    // A name or keyword starts where an identifier cannot be continuing: inside a longer
+    // identifier ("myusers") the bytes name something else.
+    if (i > 0 && kIdentByte[bytes[i - 1]]) continue;
+    const auto& candidates = n.by_first[static_cast<unsigned char>(lower(sql[i]))];
+    for (const auto& w : candidates) {
+      if (size - i < w.size()) continue;
       std::size_t k = 1;
       while (k < w.size() && lower(sql[i + k]) == w[k]) ++k;
       if (k == w.size()) return true;
@@ -328,6 +341,10 @@ class Driver {
 };
 
 }  // namespace
+
+bool may_need_rewrite(std::string_view sql, const config::Config& config) {
+  return may_matter(sql.substr(0, sql.find('\0')), needles_for(config));
+}
 
 Rewrite rewrite(std::string_view sql, const config::Config& config, const Catalog& catalog,
                 const SessionState& session) {

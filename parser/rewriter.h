@@ -89,6 +89,10 @@ struct Rewrite {
 Rewrite rewrite(std::string_view sql, const config::Config& config, const Catalog& catalog,
                 const SessionState& session);
 
+// The fast path's test: false when the text cannot name a managed/archive table nor change a
+// tracked setting, so rewrite() would return it unchanged without parsing.
+bool may_need_rewrite(std::string_view sql, const config::Config& config);
+
 // SQL that makes the SERVER raise exactly this error (a DO block with RAISE ... USING ERRCODE),
 // so the transaction state is what PostgreSQL has after any failing statement.
 std::string error_statement(const RewriteError& error);
@@ -108,6 +112,8 @@ std::optional<bool> parse_bool_setting(std::string_view value);
 
 // Bounded LRU cache of rewrite() results, keyed by text + session mode + search_path + session
 // user + standard_conforming_strings + config generation + catalog version. One per thread.
+// Statements the fast path passes are not stored. A returned reference is valid until the next
+// get().
 class RewriteCache {
  public:
   explicit RewriteCache(std::size_t max_entries);
@@ -126,6 +132,7 @@ class RewriteCache {
   std::list<Entry> lru_;  // front = most recently used
   std::unordered_map<std::string_view, std::list<Entry>::iterator> map_;  // views into Entry::key
   std::string scratch_key_;
+  Rewrite passthrough_;  // fast-path results: never cached, so unique literals do not evict
   std::uint64_t hits_ = 0;
   std::uint64_t misses_ = 0;
 };

@@ -13,7 +13,7 @@ import psycopg2
 import pytest
 
 from pgwire import RawSession, query, startup_packet
-from proxyenv import PSQL, log_tail, proxied_cluster, wait_until
+from proxyenv import PSQL, SMALL_ASAN_QUARANTINE, log_tail, proxied_cluster, wait_until
 
 # Memory bounds are behaviour: a streaming proxy holds a few buffers per session, never a result.
 COPY_RSS_BOUND_KIB = 10 * 1024
@@ -23,7 +23,7 @@ COPY_ROWS, COPY_ROW_BYTES = 200_000, 1000  # 200 MB plus newlines
 
 @pytest.fixture(scope="module")
 def env():
-    with proxied_cluster() as (pg, ts):
+    with proxied_cluster(proxy_env=SMALL_ASAN_QUARANTINE) as (pg, ts):
         pg.psql("CREATE TABLE victims (id int PRIMARY KEY, name text);"
                 "INSERT INTO victims SELECT g, 'v' || g FROM generate_series(1, 10) g")
         yield pg, ts
