@@ -1,6 +1,7 @@
 #include "proxy/net/connection.h"
 
 #include <openssl/ssl.h>
+#include <openssl/x509v3.h>
 #include <spdlog/spdlog.h>
 
 #include <array>
@@ -399,7 +400,15 @@ awaitable<std::optional<std::pair<ProxyError, std::string>>> Connection::negotia
   if (tls.mode == config::TlsMode::kVerifyCa || tls.mode == config::TlsMode::kVerifyFull) {
     server_tls_->set_verify_mode(ssl::verify_peer);
     if (tls.mode == config::TlsMode::kVerifyFull) {
-      server_tls_->set_verify_callback(ssl::host_name_verification(host));
+      // OpenSSL's own name check (not asio's verify callback), so a mismatch is reported as
+      // "hostname mismatch" / "IP address mismatch" instead of an unspecified failure.
+      X509_VERIFY_PARAM* param = SSL_get0_param(server_tls_->native_handle());
+      X509_VERIFY_PARAM_set_hostflags(param, X509_CHECK_FLAG_NO_PARTIAL_WILDCARDS);
+      if (addr_ec) {
+        X509_VERIFY_PARAM_set1_host(param, host.c_str(), host.size());
+      } else {
+        X509_VERIFY_PARAM_set1_ip_asc(param, host.c_str());
+      }
     }
   } else {
     server_tls_->set_verify_mode(ssl::verify_none);

@@ -111,6 +111,7 @@ class Session::SlotQueue {
   Slot& front() { return ring_[head_]; }
   void push(Slot slot) {
     if (size_ == ring_.size()) grow();
+    if (!slot.info.settings.empty()) ++with_settings_;
     ring_[(head_ + size_) & (ring_.size() - 1)] = std::move(slot);
     ++size_;
   }
@@ -118,7 +119,14 @@ class Session::SlotQueue {
     Slot out = std::move(ring_[head_]);
     head_ = (head_ + 1) & (ring_.size() - 1);
     --size_;
+    if (!out.info.settings.empty()) --with_settings_;
     return out;
+  }
+  // Statements sent whose SET/RESET effects have not been confirmed yet.
+  bool settings_in_flight() const { return with_settings_ > 0; }
+  template <typename F>
+  void for_each(F&& f) const {
+    for (std::size_t i = 0; i < size_; ++i) f(ring_[(head_ + i) & (ring_.size() - 1)]);
   }
   // ErrorResponse: the server skips the rest of the batch, so its statements get no responses.
   void drop_until_sync() {
@@ -142,6 +150,7 @@ class Session::SlotQueue {
   std::vector<Slot> ring_;
   std::size_t head_ = 0;
   std::size_t size_ = 0;
+  std::size_t with_settings_ = 0;
 };
 
 Session::Session(Environment& env)
@@ -507,28 +516,50 @@ void Session::adopt_latest_config() {
   pending_config_ = latest;
 }
 
-void Session::rebuild_state() {
-  settings_version_ = settings_.version();
-  const TrackedSettings& current = settings_.current();
-  state_.search_path = current.search_path;
-  if (state_.admin) {
-    state_.visibility = current.visibility.value_or(parser::Visibility::kAll);
-    state_.delete_mode = current.delete_mode.value_or(parser::DeleteMode::kSoft);
+namespace {
+
+void fill_state(const TrackedSettings& current, parser::SessionState& state) {
+  state.search_path = current.search_path;
+  if (state.admin) {
+    state.visibility = current.visibility.value_or(parser::Visibility::kAll);
+    state.delete_mode = current.delete_mode.value_or(parser::DeleteMode::kSoft);
   } else {
     // Fail closed: whatever a non-admin managed to set, it reads active rows and soft-deletes.
-    state_.visibility = parser::Visibility::kActive;
-    state_.delete_mode = parser::DeleteMode::kSoft;
+    state.visibility = parser::Visibility::kActive;
+    state.delete_mode = parser::DeleteMode::kSoft;
   }
+}
+
+}  // namespace
+
+void Session::rebuild_state() {
+  settings_version_ = settings_.version();
+  fill_state(settings_.current(), state_);
 }
 
 const parser::Rewrite* Session::rewrite(std::string_view sql) {
   adopt_latest_config();
   if (!rewriting()) return nullptr;
   if (settings_.version() != settings_version_) rebuild_state();
+  // Pipelining: statements sent but not yet answered may change settings (SET search_path and
+  // then a SELECT in one pipeline). The server runs this statement after them, so it is
+  // rewritten as if they had succeeded; if one fails, the server skips this one too (until
+  // Sync) — so the assumption never reaches a statement that runs.
+  const parser::SessionState* state = &state_;
+  parser::SessionState speculative;
+  if (queue_->settings_in_flight()) {
+    SettingsTracker ahead = settings_;
+    queue_->for_each([&](const Slot& slot) {
+      for (const auto& change : slot.info.settings) ahead.apply(change);
+    });
+    speculative = state_;
+    fill_state(ahead.current(), speculative);
+    state = &speculative;
+  }
   auto& cache = env_.rewrite_cache();
   const auto hits = cache.hits();
   const auto started = std::chrono::steady_clock::now();
-  const parser::Rewrite& rw = cache.get(sql, *config_, *catalog_, state_);
+  const parser::Rewrite& rw = cache.get(sql, *config_, *catalog_, *state);
   auto& m = metrics::metrics();
   m.observe_rewrite(std::chrono::steady_clock::now() - started);
   if (cache.hits() != hits) {
@@ -845,6 +876,7 @@ Next Session::on_ready_for_query(char status, std::string_view body, Outputs out
 
   queue_->pop_through_sync();
   settings_.on_ready(status);
+  if (settings_.version() != settings_version_) rebuild_state();
   tx_status_ = status;
   if (status == 'I') {
     portals_.clear();  // portals live until the end of their transaction

@@ -7,6 +7,7 @@ started with a generated config on another free port.
 import contextlib
 import os
 import pathlib
+import re
 import shutil
 import signal
 import socket
@@ -100,6 +101,41 @@ class PgCluster:
         return out.stdout
 
 
+# Set by the ASan+UBSan configuration (tests/CMakeLists.txt, TOMBSTONE_SANITIZE=ON). The
+# sanitizers report to the proxy's stderr, which is its log file here; a report fails the test
+# from Tombstone.stop(), so every test that stops its proxy checks it.
+SANITIZED = os.environ.get("TOMBSTONE_SANITIZED") == "1"
+_SANITIZER_REPORT = re.compile(
+    r"ERROR: (AddressSanitizer|LeakSanitizer)|SUMMARY: (AddressSanitizer|UndefinedBehaviorSanitizer)"
+    r"|^\S+:\d+:\d+: runtime error: ", re.M)
+
+
+def check_sanitizer_report(text, where):
+    """Raise with the report when a sanitizer wrote one (use after free, leak, UB, ...)."""
+    match = _SANITIZER_REPORT.search(text)
+    if match:
+        start = text.rfind("\n", 0, max(0, match.start() - 2000)) + 1
+        raise AssertionError(f"sanitizer report in {where}:\n{text[start:start + 12000]}")
+
+
+def _stop_gracefully(proc):
+    """SIGTERM so the process exits normally and LeakSanitizer runs its check at exit. A second
+    SIGTERM closes sessions still open instead of waiting out the drain timeout; SIGKILL only if
+    it is stuck (then the leak check is lost, but reports already written are still found)."""
+    proc.send_signal(signal.SIGTERM)
+    try:
+        proc.wait(timeout=3)
+        return
+    except subprocess.TimeoutExpired:
+        pass
+    proc.send_signal(signal.SIGTERM)
+    try:
+        proc.wait(timeout=20)
+    except subprocess.TimeoutExpired:
+        proc.send_signal(signal.SIGKILL)
+        proc.wait(timeout=10)
+
+
 def tombstone_bin():
     path = os.environ.get("TOMBSTONE_BIN")
     if path:
@@ -145,10 +181,14 @@ class Tombstone:
 
     def stop(self):
         if self.proc and self.proc.poll() is None:
-            self.proc.send_signal(signal.SIGKILL)
-            self.proc.wait(timeout=10)
+            if SANITIZED:
+                _stop_gracefully(self.proc)
+            else:
+                self.proc.send_signal(signal.SIGKILL)
+                self.proc.wait(timeout=10)
         if self.proc:
             self.log.close()
+            check_sanitizer_report(self.log_text(), self.log_path)
 
     def log_text(self):
         return self.log_path.read_text(errors="replace")

@@ -176,6 +176,26 @@ TEST(SessionExtended, PipelinedBatchesOfParseBindExecute) {
   EXPECT_EQ(tags(h.sent_to_client()), expected);
 }
 
+TEST(SessionExtended, PipelinedSetSearchPathAppliesToTheStatementsAfterIt) {
+  Harness h(users_config());
+  auto rows = users_catalog_rows();
+  rows.push_back({"crm", "users", "r", "1", "id", "integer", "f"});  // same name, unmanaged
+  h.connect({{"user", "alice"}, {"database", "app"}}, false, rows);
+  // One pipeline: the DELETE is parsed before the SET's CommandComplete comes back.
+  h.client(parse("", "SET search_path = crm, public") + bind("", "") + execute("") +
+           parse("", "DELETE FROM users WHERE id = 1") + bind("", "") + execute("") + sync());
+  auto sent = h.sent_to_server();
+  ASSERT_EQ(types_of(sent), "PBEPBES");
+  auto del = wire::decode_frontend('P', sent[3].body);
+  ASSERT_TRUE(del.has_value());
+  EXPECT_EQ(std::get<wire::Parse>(*del).query, "DELETE FROM users WHERE id = 1");  // crm.users
+  h.server(bytes_of(wire::ParseComplete{}) + bytes_of(wire::BindComplete{}) + complete("SET") +
+           bytes_of(wire::ParseComplete{}) + bytes_of(wire::BindComplete{}) +
+           complete("DELETE 1") + ready());
+  EXPECT_EQ(tags(h.sent_to_client()), (std::vector<std::string>{"SET", "DELETE 1"}));
+  EXPECT_EQ(h.session->state().search_path, (std::vector<std::string>{"crm", "public"}));
+}
+
 TEST(SessionExtended, ErrorSkipsUntilSyncAndNextBatchIsClean) {
   Harness h(users_config());
   h.connect();
