@@ -1,9 +1,9 @@
 #!/usr/bin/env bash
 # Tombstone's memory (DESIGN §8: <= 64 KiB per idle client+server connection pair, 2,000
 # sessions; a 200 MB COPY adds < 16 MB): starts a throwaway PostgreSQL 15 (max_connections
-# SESSIONS+100) and Tombstone managing one soft table, opens SESSIONS idle sessions through it
-# with psycopg2 and reports Tombstone's RSS per session; then streams a ~200 MB `COPY … TO
-# STDOUT` through it, to a fast reader and to a slow one, sampling RSS every 20 ms.
+# SESSIONS+100) and Tombstone managing one soft table; streams a ~200 MB `COPY … TO STDOUT`
+# through it, to a fast reader and to a slow one, sampling RSS every 20 ms; then opens SESSIONS
+# idle sessions through it with psycopg2 and reports Tombstone's RSS per session.
 #
 # usage: sudo bash benchmarks/memory.sh
 # env: SESSIONS=2000  COPY_MB=200  TOMBSTONE_BIN (default: build/bin/tombstone, built if missing)
@@ -69,8 +69,32 @@ echo "$ts_pid" >"$work/tombstone.pid"
 wait_port "$ts_port"
 dsn="host=127.0.0.1 port=$ts_port dbname=postgres user=postgres"
 "${psql[@]}" -p "$ts_port" -c "SELECT count(*) FROM users" >/dev/null  # warm: one full session
-rss_idle=$(rss_kib "$ts_pid")
 
+# COPY first, in a process that has not yet grown for 2,000 sessions (freed session memory
+# would otherwise absorb, and hide, what a COPY allocates).
+copy_run() {  # label, reader command: prints "label baseline_kib peak_kib seconds"
+  local before peak start sampler
+  before=$(rss_kib "$ts_pid")
+  echo "$before" >"$work/peak"
+  ( peak=0
+    while kill -0 "$ts_pid" 2>/dev/null; do
+      r=$(rss_kib "$ts_pid"); (( r > peak )) && peak=$r; echo "$peak" >"$work/peak"; sleep 0.02
+    done ) &
+  sampler=$!
+  start=$EPOCHREALTIME
+  "$pg_bin/psql" -X -q -h 127.0.0.1 -p "$ts_port" -U postgres -d postgres \
+    -c "COPY big TO STDOUT" | eval "$2"
+  kill "$sampler" 2>/dev/null; wait "$sampler" 2>/dev/null || true
+  peak=$(cat "$work/peak")
+  echo "$1 $before $peak $(awk -v a="$start" -v b="$EPOCHREALTIME" 'BEGIN {print b - a}')"
+}
+say "COPY of ~${COPY_MB} MB through Tombstone"
+fast=$(copy_run fast "cat >/dev/null")
+# A reader at ~50 MB/s: Tombstone must apply backpressure, not buffer what the client lags.
+slow=$(copy_run slow "$python -c 'import sys, time
+while sys.stdin.buffer.read(1 << 20): time.sleep(0.02)'")
+
+rss_idle=$(rss_kib "$ts_pid")
 say "Opening $SESSIONS idle sessions through Tombstone"
 # The client holds every session open (each ran one statement) until the stop file appears.
 $python - "$dsn" "$SESSIONS" "$work/stop" >"$work/sessions.out" <<'PY' &
@@ -95,28 +119,6 @@ touch "$work/stop"
 wait "$client"
 sleep 1
 rss_after=$(rss_kib "$ts_pid")
-
-copy_run() {  # label, reader command: prints "label baseline_kib peak_kib seconds"
-  local before peak start sampler
-  before=$(rss_kib "$ts_pid")
-  echo "$before" >"$work/peak"
-  ( peak=0
-    while kill -0 "$ts_pid" 2>/dev/null; do
-      r=$(rss_kib "$ts_pid"); (( r > peak )) && peak=$r; echo "$peak" >"$work/peak"; sleep 0.02
-    done ) &
-  sampler=$!
-  start=$EPOCHREALTIME
-  "$pg_bin/psql" -X -q -h 127.0.0.1 -p "$ts_port" -U postgres -d postgres \
-    -c "COPY big TO STDOUT" | eval "$2"
-  kill "$sampler" 2>/dev/null; wait "$sampler" 2>/dev/null || true
-  peak=$(cat "$work/peak")
-  echo "$1 $before $peak $(awk -v a="$start" -v b="$EPOCHREALTIME" 'BEGIN {print b - a}')"
-}
-say "COPY of ~${COPY_MB} MB through Tombstone"
-fast=$(copy_run fast "cat >/dev/null")
-# A reader at ~50 MB/s: Tombstone must apply backpressure, not buffer what the client lags.
-slow=$(copy_run slow "$python -c 'import sys, time
-while sys.stdin.buffer.read(1 << 20): time.sleep(0.02)'")
 
 $python - "$SESSIONS" "$rss_idle" "$rss_sessions" "$rss_after" "$fast" "$slow" <<'PY'
 import sys

@@ -504,13 +504,13 @@ void StatementRewriter::expr_node(Node& n, const Scope* scope) {
     case Node::kFloat:
     case Node::kBoolean:
     case Node::kAConst:
-    case Node::kParamRef:
-      // $0 deparses as "?", which does not parse back (found by fuzz_rewriter).
-      if (n.param_ref().number() <= 0) risky_ = true;
-      return;
     case Node::kColumnRef:
     case Node::kAStar:
     case Node::kRangeVar:  // a relation named outside FROM (FOR UPDATE OF, INTO): not a read
+      return;
+    case Node::kParamRef:
+      // $0 deparses as "?", which does not parse back (found by fuzz_rewriter).
+      if (n.param_ref().number() <= 0) risky_ = true;
       return;
     case Node::kSelectStmt:
     case Node::kInsertStmt:

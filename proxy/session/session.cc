@@ -3,6 +3,7 @@
 #include <spdlog/spdlog.h>
 
 #include <algorithm>
+#include <cctype>
 #include <chrono>
 #include <cstring>
 #include <limits>
@@ -76,6 +77,33 @@ std::string_view row_count(std::string_view tag) {
   return space == std::string_view::npos ? std::string_view{} : tag.substr(space + 1);
 }
 
+// Whether a statement's first keyword ends or rolls back (part of) a transaction or resets
+// settings: COMMIT, END, ROLLBACK [TO], ABORT, RELEASE, DISCARD, RESET. A cheap look at the text,
+// because the rewriter's fast path does not parse such statements.
+bool is_tx_control(std::string_view sql) {
+  std::size_t i = 0;
+  for (;;) {
+    while (i < sql.size() && std::isspace(static_cast<unsigned char>(sql[i]))) ++i;
+    if (sql.substr(i, 2) == "--") {
+      const auto eol = sql.find('\n', i);
+      if (eol == std::string_view::npos) return false;
+      i = eol + 1;
+    } else if (sql.substr(i, 2) == "/*") {
+      const auto end = sql.find("*/", i + 2);
+      if (end == std::string_view::npos) return false;
+      i = end + 2;
+    } else {
+      break;
+    }
+  }
+  std::size_t j = i;
+  while (j < sql.size() && std::isalpha(static_cast<unsigned char>(sql[j]))) ++j;
+  std::string word(sql.substr(i, j - i));
+  for (char& c : word) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+  return word == "commit" || word == "end" || word == "rollback" || word == "abort" ||
+         word == "release" || word == "discard" || word == "reset";
+}
+
 std::string quote_literal(std::string_view s) {
   // E'' works whatever standard_conforming_strings is: escape both quote and backslash.
   std::string out = "E'";
@@ -111,6 +139,8 @@ class Session::SlotQueue {
   Slot& front() { return ring_[head_]; }
   void push(Slot slot) {
     if (size_ == ring_.size()) grow();
+    slot.barrier = slot.barrier || slot.info.barrier();
+    if (slot.barrier) ++barriers_;
     if (!slot.info.settings.empty()) ++with_settings_;
     ring_[(head_ + size_) & (ring_.size() - 1)] = std::move(slot);
     ++size_;
@@ -120,8 +150,10 @@ class Session::SlotQueue {
     head_ = (head_ + 1) & (ring_.size() - 1);
     --size_;
     if (!out.info.settings.empty()) --with_settings_;
+    if (out.barrier) --barriers_;
     return out;
   }
+  bool barrier_in_flight() const { return barriers_ > 0; }
   // Statements sent whose SET/RESET effects have not been confirmed yet.
   bool settings_in_flight() const { return with_settings_ > 0; }
   template <typename F>
@@ -151,6 +183,7 @@ class Session::SlotQueue {
   std::size_t head_ = 0;
   std::size_t size_ = 0;
   std::size_t with_settings_ = 0;
+  std::size_t barriers_ = 0;
 };
 
 Session::Session(Environment& env)
@@ -622,10 +655,16 @@ void Session::forward_query(std::string_view body, Outputs out) {
       metrics::metrics().count_statement(metrics::StatementKind::kQuery);
     }
     for (const auto& statement : rw->statements) {
-      queue_->push(Slot{.sync_point = false, .info = info_for(statement)});
+      StatementInfo info = info_for(statement);
+      info.tx_control = is_tx_control(sql->substr(std::min(statement.offset, sql->size()),
+                                                  statement.length));
+      queue_->push(Slot{.sync_point = false, .info = std::move(info)});
     }
   }
-  queue_->push(Slot{.sync_point = true});
+  // A string the rewriter did not split is judged by its first statement.
+  const bool unsplit_barrier = sql && (rw == nullptr || rw->statements.empty()) &&
+                               is_tx_control(*sql);
+  queue_->push(Slot{.sync_point = true, .info = {}, .barrier = unsplit_barrier});
 }
 
 void Session::forward_parse(std::string_view body, Outputs out) {
@@ -640,6 +679,7 @@ void Session::forward_parse(std::string_view body, Outputs out) {
   const parser::Rewrite* rw = rewrite(*query);
   StatementInfo info;
   if (rw != nullptr && !rw->statements.empty()) info = info_for(rw->statements.front());
+  info.tx_control = is_tx_control(*query);
   if (rw != nullptr && rw->changed) {
     // Same name and parameter types, rewritten text. A refused statement's text is already
     // error_statement(): the server raises the error when it runs, keeping its state exact.
@@ -898,6 +938,12 @@ Next Session::on_ready_for_query(char status, std::string_view body, Outputs out
     }
   }
   forward_raw('Z', body, out.to_client);
+  if (deferring_ && !hidden_.active && queue_->empty()) {
+    deferring_ = false;
+    const std::string deferred = std::move(deferred_client_);
+    deferred_client_.clear();
+    return run(true, deferred, out);
+  }
   return Next::kContinue;
 }
 
@@ -1044,6 +1090,15 @@ Next Session::finish_hidden_query(Outputs out) {
 // this session, take it now and hold the client's statement (and whatever follows) until it is
 // in, so that the first statement after SIGHUP already runs under the new policy.
 bool Session::defer_for_refresh(char type, std::string_view body, Outputs out) {
+  if (!unsynced_ && !hidden_.active && queue_->barrier_in_flight()) {
+    // Pipelined after a SET, DDL or COMMIT/ROLLBACK that has not completed: what this statement
+    // must be rewritten with is known only then. The earlier batches end with Sync, so waiting
+    // for their ReadyForQuery cannot deadlock.
+    deferring_ = true;
+    deferred_client_.clear();
+    forward_raw(type, body, deferred_client_);
+    return true;
+  }
   if (!queue_->empty() || unsynced_ || hidden_.active || tx_status_ == 'E') return false;
   adopt_latest_config();
   if (!pending_config_) return false;
