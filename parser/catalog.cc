@@ -64,7 +64,9 @@ std::string catalog_query(const config::Config& config) {
          "LEFT JOIN pg_catalog.pg_attribute a ON a.attrelid = c.oid AND a.attnum > 0 "
          "AND NOT a.attisdropped "
          "WHERE c.relkind IN ('r', 'v', 'm', 'p', 'f') "
-         "AND c.relname = ANY (ARRAY[" + list + "]::text[]) "
+         "AND c.relname = ANY (ARRAY[" +
+         list +
+         "]::text[]) "
          "AND (n.nspname !~ '^pg_(toast_)?temp_' OR n.oid = pg_catalog.pg_my_temp_schema()) "
          "ORDER BY 1, 2, a.attnum";
 }

@@ -25,7 +25,7 @@ struct Relation {
   // The session's own temporary schema is reported as "pg_temp" (so `pg_temp.x` and the implicit
   // temp-first search rule resolve); other sessions' temp schemas are not listed.
   config::QualifiedName name;
-  char relkind = 'r';  // 'r','v','m','p','f',...
+  char relkind = 'r';           // 'r','v','m','p','f',...
   std::vector<Column> columns;  // attnum order, dropped columns excluded
 
   const Column* find_column(std::string_view column) const;

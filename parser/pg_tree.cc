@@ -1,8 +1,7 @@
 #include "parser/pg_tree.h"
 
-#include <pg_query.h>
-
 #include <google/protobuf/stubs/logging.h>
+#include <pg_query.h>
 
 #include <memory>
 
@@ -20,8 +19,8 @@ std::expected<pg_query::ParseResult, ParseFailure> parse_sql(std::string_view sq
   std::unique_ptr<PgQueryProtobufParseResult, void (*)(PgQueryProtobufParseResult*)> guard(
       &result, [](PgQueryProtobufParseResult* r) { pg_query_free_protobuf_parse_result(*r); });
   if (result.error != nullptr) {
-    return std::unexpected(ParseFailure{result.error->message ? result.error->message : "syntax error",
-                                        result.error->cursorpos});
+    return std::unexpected(ParseFailure{
+        result.error->message ? result.error->message : "syntax error", result.error->cursorpos});
   }
   pg_query::ParseResult tree;
   // Input that is not UTF-8 fails to decode (and is then judged as unparsable); protobuf would
@@ -44,7 +43,8 @@ std::expected<std::string, std::string> deparse_statement(const pg_query::Node& 
   std::unique_ptr<PgQueryDeparseResult, void (*)(PgQueryDeparseResult*)> guard(
       &result, [](PgQueryDeparseResult* r) { pg_query_free_deparse_result(*r); });
   if (result.error != nullptr) {
-    return std::unexpected(std::string(result.error->message ? result.error->message : "deparse failed"));
+    return std::unexpected(
+        std::string(result.error->message ? result.error->message : "deparse failed"));
   }
   return std::string(result.query);
 }
@@ -109,8 +109,6 @@ void clear_locations(google::protobuf::Message& message) {
   }
   (void)descriptor;
 }
-
-
 
 bool deparse_round_trips(std::string_view sql) {
   auto orig = parse_sql(sql);

@@ -14,7 +14,8 @@ void append_raw(std::string& key, const T& value) {
 
 }  // namespace
 
-RewriteCache::RewriteCache(std::size_t max_entries) : max_entries_(max_entries == 0 ? 1 : max_entries) {}
+RewriteCache::RewriteCache(std::size_t max_entries)
+    : max_entries_(max_entries == 0 ? 1 : max_entries) {}
 
 const Rewrite& RewriteCache::get(std::string_view sql, const config::Config& config,
                                  const Catalog& catalog, const SessionState& session) {
@@ -26,10 +27,10 @@ const Rewrite& RewriteCache::get(std::string_view sql, const config::Config& con
   std::string& key = scratch_key_;
   key.assign(sql);
   key += '\0';
-  key += static_cast<char>((session.admin ? 1 : 0) |
-                           (session.visibility == Visibility::kAll ? 2 : 0) |
-                           (session.delete_mode == DeleteMode::kHard ? 4 : 0) |
-                           (session.standard_conforming_strings ? 8 : 0));
+  key +=
+      static_cast<char>((session.admin ? 1 : 0) | (session.visibility == Visibility::kAll ? 2 : 0) |
+                        (session.delete_mode == DeleteMode::kHard ? 4 : 0) |
+                        (session.standard_conforming_strings ? 8 : 0));
   append_raw(key, config.generation);
   append_raw(key, catalog.version);
   append_raw(key, &config);

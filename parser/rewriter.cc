@@ -20,14 +20,15 @@ std::string lower_ascii(std::string_view s) {
 // Words whose absence proves a statement needs no parsing: every configured and archive table
 // name, `U&` (escaped identifiers), and the words that can change tracked session state.
 struct Needles {
-  std::vector<std::string> tables;                 // (table, archive) names, to detect changes
+  std::vector<std::string> tables;                     // (table, archive) names, to detect changes
   std::array<std::vector<std::string>, 256> by_first;  // lower-case words by first byte
 };
 
 constexpr std::array<const char*, 12> kSettingWords = {
-    "u&",        "search_path", "standard_conforming_strings", "tombstone",
-    "schema",    "reset",       "discard",                     "set_config",
-    "authorization", "execute", "deallocate",                  "prepare"};
+    "u&",        "search_path", "standard_conforming_strings",
+    "tombstone", "schema",      "reset",
+    "discard",   "set_config",  "authorization",
+    "execute",   "deallocate",  "prepare"};
 
 const Needles& needles_for(const config::Config& config) {
   thread_local Needles n;
@@ -58,8 +59,8 @@ const Needles& needles_for(const config::Config& config) {
 constexpr std::array<bool, 256> kIdentByte = [] {
   std::array<bool, 256> t{};
   for (int c = 0; c < 256; ++c) {
-    t[c] = (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') ||
-           c == '_' || c == '$' || c >= 0x80;
+    t[c] = (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') || c == '_' ||
+           c == '$' || c >= 0x80;
   }
   return t;
 }();
@@ -148,14 +149,15 @@ std::vector<std::string> identifiers(std::string_view text, bool& complete) {
   complete = !tokens.empty() || text.find_first_not_of(" \t\r\n;") == std::string_view::npos;
   for (std::size_t i = 0; i < tokens.size(); ++i) {
     const auto& t = tokens[i];
-    std::string_view s = text.substr(static_cast<std::size_t>(t.start),
-                                     static_cast<std::size_t>(t.end - t.start));
+    std::string_view s =
+        text.substr(static_cast<std::size_t>(t.start), static_cast<std::size_t>(t.end - t.start));
     if (t.token == pg_query::Token::UIDENT) {
       char esc = '\\';
       if (i + 2 < tokens.size() && tokens[i + 1].token == pg_query::Token::UESCAPE &&
           tokens[i + 2].token == pg_query::Token::SCONST) {
-        std::string_view lit = text.substr(static_cast<std::size_t>(tokens[i + 2].start),
-                                           static_cast<std::size_t>(tokens[i + 2].end - tokens[i + 2].start));
+        std::string_view lit =
+            text.substr(static_cast<std::size_t>(tokens[i + 2].start),
+                        static_cast<std::size_t>(tokens[i + 2].end - tokens[i + 2].start));
         if (lit.size() >= 3) esc = lit[1];
       }
       // The scanner's end offset for UIDENT is not the closing quote: find it here.
@@ -214,8 +216,8 @@ bool backslash_in_plain_literal(std::string_view text) {
   if (tokens.empty()) return text.find('\\') != std::string_view::npos;
   for (const auto& t : tokens) {
     if (t.token != pg_query::Token::SCONST) continue;
-    std::string_view s = text.substr(static_cast<std::size_t>(t.start),
-                                     static_cast<std::size_t>(t.end - t.start));
+    std::string_view s =
+        text.substr(static_cast<std::size_t>(t.start), static_cast<std::size_t>(t.end - t.start));
     if (!s.empty() && s.front() == '\'' && s.find('\\') != std::string_view::npos) return true;
   }
   return false;
@@ -269,11 +271,10 @@ class Driver {
     st.length = length;
     std::string_view text = sql_.substr(offset, length);
     if (!session_.standard_conforming_strings && backslash_in_plain_literal(text)) {
-      st.error = RewriteError{
-          "0A000",
-          "tombstone: backslashes in string literals are not supported with "
-          "standard_conforming_strings = off",
-          "Use E'...' literals or SET standard_conforming_strings = on."};
+      st.error = RewriteError{"0A000",
+                              "tombstone: backslashes in string literals are not supported with "
+                              "standard_conforming_strings = off",
+                              "Use E'...' literals or SET standard_conforming_strings = on."};
     } else {
       StatementRewriter rw(config_, catalog_, session_);
       bool changed = rw.run(stmt, st);
@@ -291,7 +292,8 @@ class Driver {
           st.sql += *sql;
           st.changed = true;
         } else {
-          st.error = RewriteError{"XX000", "tombstone: cannot deparse rewritten statement: " + sql.error(), ""};
+          st.error = RewriteError{
+              "XX000", "tombstone: cannot deparse rewritten statement: " + sql.error(), ""};
         }
       }
     }
@@ -360,8 +362,8 @@ Rewrite rewrite(std::string_view sql, const config::Config& config, const Catalo
   if (auto tree = parse_sql(sql)) {
     for (auto& raw : *tree->mutable_stmts()) {
       auto offset = static_cast<std::size_t>(raw.stmt_location());
-      std::size_t length = raw.stmt_len() > 0 ? static_cast<std::size_t>(raw.stmt_len())
-                                              : sql.size() - offset;
+      std::size_t length =
+          raw.stmt_len() > 0 ? static_cast<std::size_t>(raw.stmt_len()) : sql.size() - offset;
       driver.statement(*raw.mutable_stmt(), offset, length, out.statements);
     }
   } else {

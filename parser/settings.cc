@@ -84,7 +84,9 @@ std::optional<std::string> validate_setting(const std::string& name, const std::
 std::string normalize_search_path_entry(std::string_view raw) {
   std::size_t b = 0, e = raw.size();
   while (b < e && (raw[b] == ' ' || raw[b] == '\t' || raw[b] == '\n' || raw[b] == '\r')) ++b;
-  while (e > b && (raw[e - 1] == ' ' || raw[e - 1] == '\t' || raw[e - 1] == '\n' || raw[e - 1] == '\r')) --e;
+  while (e > b &&
+         (raw[e - 1] == ' ' || raw[e - 1] == '\t' || raw[e - 1] == '\n' || raw[e - 1] == '\r'))
+    --e;
   std::string_view s = raw.substr(b, e - b);
   if (s.size() >= 2 && s.front() == '"' && s.back() == '"') {
     std::string out;
@@ -142,8 +144,10 @@ void apply_setting(SessionState& session, const SettingChange& change) {
     return;
   }
   if (change.name == "search_path") {
-    if (change.value) session.search_path = parse_search_path(*change.value);
-    else reset_search_path();
+    if (change.value)
+      session.search_path = parse_search_path(*change.value);
+    else
+      reset_search_path();
   } else if (change.name == "standard_conforming_strings") {
     session.standard_conforming_strings =
         change.value ? parse_bool_setting(*change.value).value_or(true) : true;
@@ -165,7 +169,8 @@ std::string error_statement(const RewriteError& error) {
   body += "; END";
   // A dollar-quote tag that cannot occur in the body.
   std::string tag = "$tombstone$";
-  for (int n = 1; body.find(tag) != std::string::npos; ++n) tag = "$tombstone" + std::to_string(n) + "$";
+  for (int n = 1; body.find(tag) != std::string::npos; ++n)
+    tag = "$tombstone" + std::to_string(n) + "$";
   return "DO " + tag + " " + body + " " + tag;
 }
 

@@ -19,7 +19,8 @@ std::string setting_value(const std::string& lower_name,
                           const google::protobuf::RepeatedPtrField<pg_query::Node>& args);
 
 // An error message when `value` is invalid for tombstone.visibility / tombstone.delete.
-std::optional<std::string> validate_setting(const std::string& lower_name, const std::string& value);
+std::optional<std::string> validate_setting(const std::string& lower_name,
+                                            const std::string& value);
 
 // One raw search_path entry ("\"$user\"", "Public", "\"My\"\"S\"") to the schema name it means.
 std::string normalize_search_path_entry(std::string_view raw);

@@ -123,8 +123,7 @@ void null_managed_columns(Node& n, const std::vector<std::string>& quals,
     if (f->message_type() != Node::descriptor()) continue;
     if (f->is_repeated()) {
       for (int i = 0; i < mr->FieldSize(*m, f); ++i) {
-        null_managed_columns(static_cast<Node&>(*mr->MutableRepeatedMessage(m, f, i)), quals,
-                             cols);
+        null_managed_columns(static_cast<Node&>(*mr->MutableRepeatedMessage(m, f, i)), quals, cols);
       }
     } else {
       null_managed_columns(static_cast<Node&>(*mr->MutableMessage(m, f)), quals, cols);
@@ -457,8 +456,8 @@ void StatementRewriter::apply(Level& level, Node* where) {
       if (j.has_alias()) hidden = true;
     }
     bool must_wrap = where == nullptr || hidden ||
-                     (outer != nullptr && (hidden_from_outer || outer->is_natural() ||
-                                           outer->using_clause_size() > 0));
+                     (outer != nullptr &&
+                      (hidden_from_outer || outer->is_natural() || outer->using_clause_size() > 0));
     if (must_wrap) {
       wrap(ref);
       continue;
@@ -466,22 +465,25 @@ void StatementRewriter::apply(Level& level, Node* where) {
     auto quals = qualifiers(*ref.range_var);
     quals.push_back(marker_name(*ref.range_var, ref));
     tree::and_into(*where, tree::is_null(tree::column_ref(quals)));
-    if (outer != nullptr) tree::and_into(*outer->mutable_quals(), tree::is_null(tree::column_ref(quals)));
+    if (outer != nullptr)
+      tree::and_into(*outer->mutable_quals(), tree::is_null(tree::column_ref(quals)));
     changed_ = true;
   }
 }
 
 void StatementRewriter::wrap(Ref& ref) {
   if (!ref.node->has_range_var()) {
-    fail("0A000", "tombstone: cannot filter deleted rows of " +
-                      ref.target.policy->table.to_sql() + " in this position (TABLESAMPLE)");
+    fail("0A000", "tombstone: cannot filter deleted rows of " + ref.target.policy->table.to_sql() +
+                      " in this position (TABLESAMPLE)");
     return;
   }
   // `(SELECT * FROM t WHERE col IS NULL) AS t`: same name, same columns (renames kept).
   pg_query::RangeVar rv = ref.node->range_var();
   pg_query::Alias alias;
-  if (rv.has_alias()) alias = rv.alias();
-  else alias.set_aliasname(rv.relname());
+  if (rv.has_alias())
+    alias = rv.alias();
+  else
+    alias.set_aliasname(rv.relname());
   rv.clear_alias();
   Node sub;
   auto* s = sub.mutable_select_stmt();
@@ -574,7 +576,8 @@ void StatementRewriter::func_call(const pg_query::FuncCall& f) {
   const auto& name = f.funcname();
   if (name.empty() || !name[name.size() - 1].has_string()) return;
   if (lower(name[name.size() - 1].string().sval()) != "set_config") return;
-  if (name.size() == 2 && (!name[0].has_string() || lower(name[0].string().sval()) != "pg_catalog")) {
+  if (name.size() == 2 &&
+      (!name[0].has_string() || lower(name[0].string().sval()) != "pg_catalog")) {
     return;  // someone's own schema.set_config
   }
   if (f.args_size() != 3) return;
@@ -599,14 +602,18 @@ void StatementRewriter::func_call(const pg_query::FuncCall& f) {
   } else if (setting.rfind("tombstone.", 0) == 0 && !is_tracked_delete_setting(setting)) {
     return;  // tombstone.actor / tombstone.reason are read by the server itself
   } else {
-    fail("0A000", "tombstone: set_config('" + setting + "', ...) with a non-constant value is not supported");
+    fail("0A000", "tombstone: set_config('" + setting +
+                      "', ...) with a non-constant value is not supported");
     return;
   }
   bool local = false;
   const auto& a2 = f.args(2);
   if (a2.has_a_const()) {
-    if (a2.a_const().has_boolval()) local = a2.a_const().boolval().boolval();
-    else if (a2.a_const().has_sval()) local = lower(a2.a_const().sval().sval()) == "true" || lower(a2.a_const().sval().sval()) == "t";
+    if (a2.a_const().has_boolval())
+      local = a2.a_const().boolval().boolval();
+    else if (a2.a_const().has_sval())
+      local =
+          lower(a2.a_const().sval().sval()) == "true" || lower(a2.a_const().sval().sval()) == "t";
   } else if (a2.has_type_cast() && a2.type_cast().arg().has_a_const()) {
     const auto& c = a2.type_cast().arg().a_const();
     if (c.has_sval()) local = lower(c.sval().sval()) == "true" || lower(c.sval().sval()) == "t";
@@ -660,8 +667,8 @@ void StatementRewriter::insert(pg_query::InsertStmt& s, const Scope* outer, bool
     if (oc.has_where_clause()) expr_node(*oc.mutable_where_clause(), &scope);
     // The unique index of a soft table is partial (live rows only): inference must name its
     // predicate or PostgreSQL finds no arbiter index.
-    if (target.policy != nullptr && target.policy->strategy == Strategy::kSoft &&
-        oc.has_infer() && oc.infer().index_elems_size() > 0) {
+    if (target.policy != nullptr && target.policy->strategy == Strategy::kSoft && oc.has_infer() &&
+        oc.infer().index_elems_size() > 0) {
       tree::and_into(*oc.mutable_infer()->mutable_where_clause(),
                      tree::is_null(tree::column_ref({target.policy->column})));
       changed_ = true;
@@ -712,8 +719,8 @@ void StatementRewriter::delete_(Node& node, const Scope* outer, bool top,
   for (auto& r : *d.mutable_returning_list()) expr_node(r, &scope);
   apply(level, d.mutable_where_clause());
   if (target.policy == nullptr) return;
-  deletes_.push_back({target.policy->table,
-                      deleting_hard() ? Strategy::kHard : target.policy->strategy});
+  deletes_.push_back(
+      {target.policy->table, deleting_hard() ? Strategy::kHard : target.policy->strategy});
   if (deleting_hard()) return;
   switch (target.policy->strategy) {
     case Strategy::kSoft:
@@ -771,8 +778,9 @@ bool StatementRewriter::expand_returning(const RepeatedPtrField<Node>& in, const
         target_columns(out);
         for (const auto& u : using_items) {
           if (!star_items(u, out)) {
-            fail("0A000", "tombstone: RETURNING * over this USING list cannot be rewritten; "
-                          "list the columns");
+            fail("0A000",
+                 "tombstone: RETURNING * over this USING list cannot be rewritten; "
+                 "list the columns");
             return false;
           }
         }
@@ -860,6 +868,8 @@ void StatementRewriter::moving_delete(Node& node, const Resolved& target, bool t
       *d.add_returning_list() = tree::res_target("", tree::column_ref(f));
     }
   } else {
+    // The audit row key is jsonb_build_object('<pk column>', value, ...) over the primary key
+    // (NULL for a table without one): enough to identify the row, never its data (GDPR Art. 17).
     std::vector<Node> args;
     for (const auto& c : target.relation->columns) {
       if (!c.primary_key) continue;
@@ -881,8 +891,7 @@ void StatementRewriter::moving_delete(Node& node, const Resolved& target, bool t
   for (std::size_t i = 0; i < returning.size(); ++i) {
     const auto& rt = returning[i].res_target();
     out_names.push_back(rt.name().empty() ? tree::figure_colname(rt.val()) : rt.name());
-    *d.add_returning_list() =
-        tree::res_target(kReturnPrefix + std::to_string(i + 1), rt.val());
+    *d.add_returning_list() = tree::res_target(kReturnPrefix + std::to_string(i + 1), rt.val());
   }
   std::vector<Node> hoisted;
   bool recursive = false;
@@ -938,8 +947,8 @@ void StatementRewriter::moving_delete(Node& node, const Resolved& target, bool t
     final_select->set_limit_option(pg_query::LIMIT_OPTION_DEFAULT);
     final_select->set_op(pg_query::SETOP_NONE);
     for (std::size_t i = 0; i < out_names.size(); ++i) {
-      *final_select->add_target_list() = tree::res_target(
-          out_names[i], tree::column_ref({kReturnPrefix + std::to_string(i + 1)}));
+      *final_select->add_target_list() =
+          tree::res_target(out_names[i], tree::column_ref({kReturnPrefix + std::to_string(i + 1)}));
     }
     *final_select->add_from_clause() = tree::range_var("", deleted);
   }
@@ -947,8 +956,10 @@ void StatementRewriter::moving_delete(Node& node, const Resolved& target, bool t
     pg_query::WithClause with;
     with.set_recursive(recursive);
     for (auto& h : hoisted) *with.add_ctes() = std::move(h);
-    if (result.has_insert_stmt()) *result.mutable_insert_stmt()->mutable_with_clause() = std::move(with);
-    else *result.mutable_select_stmt()->mutable_with_clause() = std::move(with);
+    if (result.has_insert_stmt())
+      *result.mutable_insert_stmt()->mutable_with_clause() = std::move(with);
+    else
+      *result.mutable_select_stmt()->mutable_with_clause() = std::move(with);
     fixup_ = TagFixup::kDelete;
   } else {
     for (auto& h : hoisted) hoist->push_back(std::move(h));
@@ -983,15 +994,16 @@ void StatementRewriter::merge(pg_query::MergeStmt& s, const Scope* outer, bool t
     if (clause.command_type() != pg_query::CMD_DELETE) continue;
     if (policy.strategy == Strategy::kArchive ||
         (policy.strategy == Strategy::kHard && policy.audit)) {
-      fail("0A000", "tombstone: MERGE ... THEN DELETE on " + policy.table.to_sql() +
-                        " (strategy " + (policy.strategy == Strategy::kArchive ? "archive" : "hard with audit") +
+      fail("0A000", "tombstone: MERGE ... THEN DELETE on " + policy.table.to_sql() + " (strategy " +
+                        (policy.strategy == Strategy::kArchive ? "archive" : "hard with audit") +
                         ") is not supported; use DELETE");
       return;
     }
     if (policy.strategy != Strategy::kSoft) continue;
     clause.set_command_type(pg_query::CMD_UPDATE);
     for (auto& t : soft_set_targets(policy)) *clause.add_target_list() = std::move(t);
-    if (!filter_) tree::and_into(*clause.mutable_condition(), tree::is_null(tree::column_ref(quals)));
+    if (!filter_)
+      tree::and_into(*clause.mutable_condition(), tree::is_null(tree::column_ref(quals)));
     changed_ = true;
   }
 }
@@ -1037,8 +1049,10 @@ void StatementRewriter::truncate(Node& node) {
   for (const auto& r : t.relations()) {
     if (!r.has_range_var()) continue;
     Resolved res = resolve(r.range_var(), nullptr);
-    if (res.policy != nullptr) managed.emplace_back(r.range_var(), res);
-    else unmanaged = true;
+    if (res.policy != nullptr)
+      managed.emplace_back(r.range_var(), res);
+    else
+      unmanaged = true;
   }
   if (managed.empty() || deleting_hard()) return;
   bool all_plain_hard = std::all_of(managed.begin(), managed.end(), [](const auto& m) {
@@ -1061,9 +1075,13 @@ void StatementRewriter::truncate(Node& node) {
                       " is not supported: its rows are kept");
     return;
   }
-  // Each table follows its strategy, expressed as the DELETE Tombstone would rewrite.
-  std::vector<Node> pieces;
-  for (auto& [rv, res] : managed) {
+  // Each table follows its strategy, expressed as the DELETE Tombstone would rewrite. The last
+  // table's statement is the main one and the others are CTEs: a data-modifying statement, so the
+  // client gets a command tag and no rows, as from TRUNCATE.
+  std::vector<Node> ctes;
+  Node result;
+  for (std::size_t i = 0; i < managed.size(); ++i) {
+    auto& [rv, res] = managed[i];
     Node del;
     auto* d = del.mutable_delete_stmt();
     *d->mutable_relation() = rv;
@@ -1073,25 +1091,22 @@ void StatementRewriter::truncate(Node& node) {
     } else if (res.policy->strategy == Strategy::kArchive || res.policy->audit) {
       std::vector<Node> hoisted;
       moving_delete(del, res, false, &hoisted);
-      for (auto& h : hoisted) pieces.push_back(std::move(h));
-      pieces.push_back(tree::common_table_expr(unique_cte_name("_tombstone_truncated"), std::move(del)));
-      continue;
+      for (auto& h : hoisted) ctes.push_back(std::move(h));
     }
-    pieces.push_back(std::move(del));
+    if (i + 1 < managed.size()) {
+      ctes.push_back(
+          tree::common_table_expr(unique_cte_name("_tombstone_truncated"), std::move(del)));
+    } else {
+      result = std::move(del);
+    }
   }
   if (error_) return;
-  Node result;
-  if (pieces.size() == 1 && !pieces[0].has_common_table_expr()) {
-    result = std::move(pieces[0]);
-  } else {
-    auto* sel = result.mutable_select_stmt();
-    sel->set_limit_option(pg_query::LIMIT_OPTION_DEFAULT);
-    sel->set_op(pg_query::SETOP_NONE);
-    auto* with = sel->mutable_with_clause();
-    for (auto& p : pieces) {
-      if (p.has_common_table_expr()) *with->add_ctes() = std::move(p);
-      else *with->add_ctes() = tree::common_table_expr(unique_cte_name("_tombstone_truncated"), std::move(p));
-    }
+  if (!ctes.empty()) {
+    pg_query::WithClause* with =
+        result.has_update_stmt()   ? result.mutable_update_stmt()->mutable_with_clause()
+        : result.has_insert_stmt() ? result.mutable_insert_stmt()->mutable_with_clause()
+                                   : result.mutable_delete_stmt()->mutable_with_clause();
+    for (auto& c : ctes) *with->add_ctes() = std::move(c);
   }
   node = std::move(result);
   fixup_ = TagFixup::kTruncate;

@@ -201,22 +201,45 @@ int figure(const Node& n, std::string& name) {
       return 2;
     case Node::kSqlvalueFunction: {
       switch (n.sqlvalue_function().op()) {
-        case pg_query::SVFOP_CURRENT_DATE: name = "current_date"; break;
+        case pg_query::SVFOP_CURRENT_DATE:
+          name = "current_date";
+          break;
         case pg_query::SVFOP_CURRENT_TIME:
-        case pg_query::SVFOP_CURRENT_TIME_N: name = "current_time"; break;
+        case pg_query::SVFOP_CURRENT_TIME_N:
+          name = "current_time";
+          break;
         case pg_query::SVFOP_CURRENT_TIMESTAMP:
-        case pg_query::SVFOP_CURRENT_TIMESTAMP_N: name = "current_timestamp"; break;
+        case pg_query::SVFOP_CURRENT_TIMESTAMP_N:
+          name = "current_timestamp";
+          break;
         case pg_query::SVFOP_LOCALTIME:
-        case pg_query::SVFOP_LOCALTIME_N: name = "localtime"; break;
+        case pg_query::SVFOP_LOCALTIME_N:
+          name = "localtime";
+          break;
         case pg_query::SVFOP_LOCALTIMESTAMP:
-        case pg_query::SVFOP_LOCALTIMESTAMP_N: name = "localtimestamp"; break;
-        case pg_query::SVFOP_CURRENT_ROLE: name = "current_role"; break;
-        case pg_query::SVFOP_CURRENT_USER: name = "current_user"; break;
-        case pg_query::SVFOP_USER: name = "user"; break;
-        case pg_query::SVFOP_SESSION_USER: name = "session_user"; break;
-        case pg_query::SVFOP_CURRENT_CATALOG: name = "current_catalog"; break;
-        case pg_query::SVFOP_CURRENT_SCHEMA: name = "current_schema"; break;
-        default: return 0;
+        case pg_query::SVFOP_LOCALTIMESTAMP_N:
+          name = "localtimestamp";
+          break;
+        case pg_query::SVFOP_CURRENT_ROLE:
+          name = "current_role";
+          break;
+        case pg_query::SVFOP_CURRENT_USER:
+          name = "current_user";
+          break;
+        case pg_query::SVFOP_USER:
+          name = "user";
+          break;
+        case pg_query::SVFOP_SESSION_USER:
+          name = "session_user";
+          break;
+        case pg_query::SVFOP_CURRENT_CATALOG:
+          name = "current_catalog";
+          break;
+        case pg_query::SVFOP_CURRENT_SCHEMA:
+          name = "current_schema";
+          break;
+        default:
+          return 0;
       }
       return 2;
     }

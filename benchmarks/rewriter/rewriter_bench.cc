@@ -24,8 +24,8 @@ const std::string kPgbenchSelect = "SELECT abalance FROM pgbench_accounts WHERE 
 // What an ORM sends: every column quoted and qualified, a few joins, IN lists, ordering, paging.
 std::string orm_query(const std::string& users, const std::string& comments) {
   std::string cols;
-  for (const char* c : {"id", "email", "name", "org_id", "deleted_at", "deleted_by",
-                        "deleted_reason"}) {
+  for (const char* c :
+       {"id", "email", "name", "org_id", "deleted_at", "deleted_by", "deleted_reason"}) {
     cols += "\"" + users + "\".\"" + c + "\" AS \"" + users + "__" + c + "\", ";
   }
   for (const char* c : {"id", "user_id", "body", "removed_at"}) {
@@ -38,13 +38,14 @@ std::string orm_query(const std::string& users, const std::string& comments) {
   std::string in_list;
   for (int i = 1; i <= 120; ++i) in_list += (i > 1 ? ", " : "") + std::to_string(i * 7919);
   return "SELECT " + cols + " FROM \"" + users + "\" INNER JOIN \"" + comments + "\" ON (\"" +
-         comments + "\".\"user_id\" = \"" + users + "\".\"id\") LEFT OUTER JOIN \"products\" ON (\"" +
-         "products\".\"owner_id\" = \"" + users + "\".\"id\") WHERE (\"" + users +
-         "\".\"org_id\" IN (" + in_list + ") AND \"" + users + "\".\"email\"::text LIKE " +
-         "'%@example.com' AND NOT (\"" + comments + "\".\"body\" IS NULL) AND \"products\"." +
-         "\"price\" BETWEEN 10 AND 1000 AND \"" + users + "\".\"id\" IN (SELECT U0.\"user_id\" " +
-         "FROM \"" + comments + "\" U0 WHERE U0.\"body\" ILIKE '%urgent%')) ORDER BY \"" + users +
-         "\".\"email\" ASC, \"" + comments + "\".\"id\" DESC LIMIT 21 OFFSET 40";
+         comments + "\".\"user_id\" = \"" + users +
+         "\".\"id\") LEFT OUTER JOIN \"products\" ON (\"" + "products\".\"owner_id\" = \"" + users +
+         "\".\"id\") WHERE (\"" + users + "\".\"org_id\" IN (" + in_list + ") AND \"" + users +
+         "\".\"email\"::text LIKE " + "'%@example.com' AND NOT (\"" + comments +
+         "\".\"body\" IS NULL) AND \"products\"." + "\"price\" BETWEEN 10 AND 1000 AND \"" + users +
+         "\".\"id\" IN (SELECT U0.\"user_id\" " + "FROM \"" + comments +
+         "\" U0 WHERE U0.\"body\" ILIKE '%urgent%')) ORDER BY \"" + users + "\".\"email\" ASC, \"" +
+         comments + "\".\"id\" DESC LIMIT 21 OFFSET 40";
 }
 
 const std::string kOrmManaged = orm_query("users", "comments");

@@ -77,20 +77,21 @@ std::string_view row_count(std::string_view tag) {
   return space == std::string_view::npos ? std::string_view{} : tag.substr(space + 1);
 }
 
-// Whether a statement's first keyword ends or rolls back (part of) a transaction or resets
-// settings: COMMIT, END, ROLLBACK [TO], ABORT, RELEASE, DISCARD, RESET. A cheap look at the text,
-// because the rewriter's fast path does not parse such statements.
-bool is_tx_control(std::string_view sql) {
+// Whether a statement's first keyword ends ('C': COMMIT, END, RELEASE) or rolls back ('R':
+// ROLLBACK [TO], ABORT) (part of) a transaction, or resets settings ('D': DISCARD, RESET); 0 for
+// anything else. A cheap look at the text, because the rewriter's fast path does not parse such
+// statements.
+char tx_control_of(std::string_view sql) {
   std::size_t i = 0;
   for (;;) {
     while (i < sql.size() && std::isspace(static_cast<unsigned char>(sql[i]))) ++i;
     if (sql.substr(i, 2) == "--") {
       const auto eol = sql.find('\n', i);
-      if (eol == std::string_view::npos) return false;
+      if (eol == std::string_view::npos) return 0;
       i = eol + 1;
     } else if (sql.substr(i, 2) == "/*") {
       const auto end = sql.find("*/", i + 2);
-      if (end == std::string_view::npos) return false;
+      if (end == std::string_view::npos) return 0;
       i = end + 2;
     } else {
       break;
@@ -100,8 +101,10 @@ bool is_tx_control(std::string_view sql) {
   while (j < sql.size() && std::isalpha(static_cast<unsigned char>(sql[j]))) ++j;
   std::string word(sql.substr(i, j - i));
   for (char& c : word) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
-  return word == "commit" || word == "end" || word == "rollback" || word == "abort" ||
-         word == "release" || word == "discard" || word == "reset";
+  if (word == "commit" || word == "end" || word == "release") return 'C';
+  if (word == "rollback" || word == "abort") return 'R';
+  if (word == "discard" || word == "reset") return 'D';
+  return 0;
 }
 
 std::string quote_literal(std::string_view s) {
@@ -584,6 +587,9 @@ const parser::Rewrite* Session::rewrite(std::string_view sql) {
     SettingsTracker ahead = settings_;
     queue_->for_each([&](const Slot& slot) {
       for (const auto& change : slot.info.settings) ahead.apply(change);
+      if (slot.info.tx_control == 'C') ahead.on_command_tag("COMMIT");
+      // ROLLBACK [TO SAVEPOINT]: back to the last confirmed state (savepoints are not tracked).
+      if (slot.info.tx_control == 'R') ahead = settings_;
     });
     speculative = state_;
     fill_state(ahead.current(), speculative);
@@ -656,14 +662,14 @@ void Session::forward_query(std::string_view body, Outputs out) {
     }
     for (const auto& statement : rw->statements) {
       StatementInfo info = info_for(statement);
-      info.tx_control = is_tx_control(sql->substr(std::min(statement.offset, sql->size()),
-                                                  statement.length));
+      info.tx_control =
+          tx_control_of(sql->substr(std::min(statement.offset, sql->size()), statement.length));
       queue_->push(Slot{.sync_point = false, .info = std::move(info)});
     }
   }
   // A string the rewriter did not split is judged by its first statement.
-  const bool unsplit_barrier = sql && (rw == nullptr || rw->statements.empty()) &&
-                               is_tx_control(*sql);
+  const bool unsplit_barrier =
+      sql && (rw == nullptr || rw->statements.empty()) && tx_control_of(*sql) != 0;
   queue_->push(Slot{.sync_point = true, .info = {}, .barrier = unsplit_barrier});
 }
 
@@ -679,7 +685,7 @@ void Session::forward_parse(std::string_view body, Outputs out) {
   const parser::Rewrite* rw = rewrite(*query);
   StatementInfo info;
   if (rw != nullptr && !rw->statements.empty()) info = info_for(rw->statements.front());
-  info.tx_control = is_tx_control(*query);
+  info.tx_control = tx_control_of(*query);
   if (rw != nullptr && rw->changed) {
     // Same name and parameter types, rewritten text. A refused statement's text is already
     // error_statement(): the server raises the error when it runs, keeping its state exact.

@@ -119,15 +119,16 @@ class Session {
     std::uint32_t refused_params = 0;  // parameters the refused statement was declared with
     std::vector<parser::SettingChange> settings;
     std::vector<parser::DeleteTarget> deletes;  // for the DELETE log line
-    bool tx_control = false;  // COMMIT/ROLLBACK/RELEASE/...: may undo settings
+    // 'C' COMMIT/END/RELEASE, 'R' ROLLBACK [TO]/ABORT, 'D' DISCARD/RESET: may undo settings.
+    char tx_control = 0;
     // Until this statement has completed, the settings/catalog a later statement must be
     // rewritten with are not known for sure.
-    bool barrier() const { return ddl || tx_control || !settings.empty(); }
+    bool barrier() const { return ddl || tx_control != 0 || !settings.empty(); }
   };
   struct Slot {
     bool sync_point = false;  // ReadyForQuery ends the batch (Sync, Query, FunctionCall)
     StatementInfo info;
-    bool barrier = false;     // see StatementInfo::barrier()
+    bool barrier = false;  // see StatementInfo::barrier()
   };
   class SlotQueue;  // ring buffer of Slot
 

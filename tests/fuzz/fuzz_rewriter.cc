@@ -35,13 +35,18 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
   if (size == 0 || size > 16384) return 0;
   SessionState session = testing::user_session();
   switch (data[0] % 4) {
-    case 1: session = testing::admin_session(); break;
+    case 1:
+      session = testing::admin_session();
+      break;
     case 2:
       session = testing::admin_session();
       session.delete_mode = DeleteMode::kHard;
       break;
-    case 3: session.standard_conforming_strings = false; break;
-    default: break;
+    case 3:
+      session.standard_conforming_strings = false;
+      break;
+    default:
+      break;
   }
   std::string_view sql(reinterpret_cast<const char*>(data + 1), size - 1);
   Rewrite r = rewrite(sql, config, catalog, session);
@@ -49,7 +54,8 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
   if (!r.changed && r.sql != effective) violated("unchanged result differs from input", sql, r.sql);
   // Statements Tombstone wrote (rewrites and refusals) must parse; others are the client's.
   for (const auto& st : r.statements) {
-    if (st.changed && !parse_sql(st.sql)) violated("rewritten statement does not parse", sql, st.sql);
+    if (st.changed && !parse_sql(st.sql))
+      violated("rewritten statement does not parse", sql, st.sql);
   }
   std::size_t end = 0;
   for (const auto& st : r.statements) {

@@ -133,8 +133,9 @@ TEST(Bypass, NonAdminCannotSwitchFilteringOff) {
     bool any_visibility_change = false;
     for (const auto& st : r.statements) {
       for (const auto& s : st.settings) {
-        any_visibility_change |= (s.name == "tombstone.visibility" || s.name == "tombstone.delete") &&
-                                 s.value.has_value();
+        any_visibility_change |=
+            (s.name == "tombstone.visibility" || s.name == "tombstone.delete") &&
+            s.value.has_value();
       }
     }
     EXPECT_FALSE(any_visibility_change) << sql;
@@ -153,9 +154,9 @@ TEST(Admin, SeesEverythingButStillSoftDeletes) {
   auto config = test_config();
   auto catalog = test_catalog();
   auto admin = admin_session();
-  EXPECT_FALSE(rewrite("SELECT * FROM users u JOIN comments c ON c.user_id = u.id", config,
-                       catalog, admin)
-                   .changed);
+  EXPECT_FALSE(
+      rewrite("SELECT * FROM users u JOIN comments c ON c.user_id = u.id", config, catalog, admin)
+          .changed);
   Rewrite d = rewrite("DELETE FROM users WHERE id = 2", config, catalog, admin);
   EXPECT_NE(d.sql.find("UPDATE users SET deleted_at = now()"), std::string::npos) << d.sql;
   EXPECT_NE(d.sql.find("users.deleted_at IS NULL"), std::string::npos)
@@ -207,9 +208,9 @@ TEST(Unparsable, RejectNamesTheTableHoweverItIsSpelled) {
 TEST(Unparsable, OtherTextIsForwardedForTheServerToJudge) {
   auto config = test_config();
   auto catalog = test_catalog();
-  for (const char* sql : {"SELECT * FROM products WHERE name IS JSON",
-                          "SELECT 'users' IS JSON", "SELECT * FROM notes WHERE x IS JSON",
-                          "SELECT * FROM \"USERS\" WHERE x IS JSON"}) {
+  for (const char* sql :
+       {"SELECT * FROM products WHERE name IS JSON", "SELECT 'users' IS JSON",
+        "SELECT * FROM notes WHERE x IS JSON", "SELECT * FROM \"USERS\" WHERE x IS JSON"}) {
     Rewrite r = rewrite(sql, config, catalog, user_session());
     EXPECT_FALSE(refused(r)) << sql;
     EXPECT_EQ(r.sql, sql);
@@ -240,8 +241,8 @@ TEST(StandardConformingStrings, OffWithBackslashLiteralIsRefused) {
   session.standard_conforming_strings = false;
   // With the setting off the server reads this as ONE string literal; the PG 15 grammar here
   // would see a DELETE: the two readings differ, so refuse.
-  Rewrite r = rewrite("SELECT 'a\\'; DELETE FROM users; --'", test_config(), test_catalog(),
-                      session);
+  Rewrite r =
+      rewrite("SELECT 'a\\'; DELETE FROM users; --'", test_config(), test_catalog(), session);
   EXPECT_TRUE(refused(r));
   session.standard_conforming_strings = true;
   EXPECT_FALSE(refused(rewrite("SELECT 'a\\' FROM users", test_config(), test_catalog(), session)));

@@ -26,10 +26,10 @@ TEST_F(RewriterApi, StatementWithoutManagedNamesSkipsParsing) {
 }
 
 TEST_F(RewriterApi, FastPathDoesNotSkipEscapesOrSettings) {
-  for (const char* sql : {"SELECT * FROM U&\"\\0075sers\"", "SET search_path = app",
-                          "RESET ALL", "SELECT set_config('a.b', 'c', false)",
-                          "SET Tombstone.visibility = 'all'", "DISCARD ALL",
-                          "SET SCHEMA 'app'", "SELECT * FROM USERS"}) {
+  for (const char* sql :
+       {"SELECT * FROM U&\"\\0075sers\"", "SET search_path = app", "RESET ALL",
+        "SELECT set_config('a.b', 'c', false)", "SET Tombstone.visibility = 'all'", "DISCARD ALL",
+        "SET SCHEMA 'app'", "SELECT * FROM USERS"}) {
     EXPECT_TRUE(rewrite(sql, config_, catalog_, session_).parsed) << sql;
   }
 }
@@ -51,8 +51,8 @@ TEST_F(RewriterApi, MultiStatementRangesPointAtOriginalBytes) {
 }
 
 TEST_F(RewriterApi, RefusedStatementBecomesServerSideError) {
-  Rewrite r = rewrite("SELECT 1; SET tombstone.visibility = 'all'; SELECT 2", config_, catalog_,
-                      session_);
+  Rewrite r =
+      rewrite("SELECT 1; SET tombstone.visibility = 'all'; SELECT 2", config_, catalog_, session_);
   ASSERT_EQ(r.statements.size(), 3u);
   ASSERT_TRUE(r.statements[1].error.has_value());
   EXPECT_EQ(r.statements[1].error->sqlstate, "42501");
@@ -79,8 +79,9 @@ TEST(ErrorStatement, QuotesEverythingSafely) {
 
 TEST(ErrorStatement, OmitsEmptyHint) {
   std::string sql = error_statement(RewriteError{"XX000", "tombstone: x", ""});
-  EXPECT_EQ(sql, "DO $tombstone$ BEGIN RAISE EXCEPTION USING ERRCODE = E'XX000', MESSAGE = "
-                 "E'tombstone: x'; END $tombstone$");
+  EXPECT_EQ(sql,
+            "DO $tombstone$ BEGIN RAISE EXCEPTION USING ERRCODE = E'XX000', MESSAGE = "
+            "E'tombstone: x'; END $tombstone$");
 }
 
 TEST(SearchPath, ParsesEntriesAsWritten) {
@@ -136,8 +137,8 @@ TEST_F(RewriterApi, ManagedTableMissingFromCatalogIsRefused) {
 
 TEST(Catalog, QueryNamesEveryManagedAndArchiveTable) {
   std::string q = catalog_query(test_config());
-  for (const char* name : {"E'users'", "E'orders'", "E'orders_archive'", "E'sessions'",
-                           "E'Notes'", "pg_my_temp_schema()"}) {
+  for (const char* name : {"E'users'", "E'orders'", "E'orders_archive'", "E'sessions'", "E'Notes'",
+                           "pg_my_temp_schema()"}) {
     EXPECT_NE(q.find(name), std::string::npos) << name;
   }
   EXPECT_TRUE(parse_sql(q).has_value());
@@ -189,8 +190,8 @@ TEST_F(RewriterApi, CacheIsBounded) {
 }
 
 TEST_F(RewriterApi, PrepareExecuteDeallocateAreReported) {
-  Rewrite p = rewrite("PREPARE d(bigint) AS DELETE FROM users WHERE id = $1", config_, catalog_,
-                      session_);
+  Rewrite p =
+      rewrite("PREPARE d(bigint) AS DELETE FROM users WHERE id = $1", config_, catalog_, session_);
   ASSERT_EQ(p.statements.size(), 1u);
   EXPECT_EQ(p.statements[0].prepared_name, "d");
   EXPECT_EQ(p.statements[0].prepared_fixup, TagFixup::kDelete);

@@ -19,9 +19,12 @@ std::string trim(const std::string& s) {
 
 const char* fixup_name(TagFixup f) {
   switch (f) {
-    case TagFixup::kDelete: return "delete";
-    case TagFixup::kTruncate: return "truncate";
-    default: return "none";
+    case TagFixup::kDelete:
+      return "delete";
+    case TagFixup::kTruncate:
+      return "truncate";
+    default:
+      return "none";
   }
 }
 

@@ -1,5 +1,6 @@
 // parser_cases_tool [--update] FILE...   print (or write back) the observed result of each case
 // parser_cases_tool -e SQL [MODE]          print the rewrite of one string
+// parser_cases_tool --catalog-query        print catalog_query() for the test policy
 #include <fstream>
 #include <iostream>
 #include <sstream>
@@ -12,6 +13,10 @@ using namespace tombstone::parser;
 using namespace tombstone::parser::testing;
 
 int main(int argc, char** argv) {
+  if (argc >= 2 && std::string(argv[1]) == "--catalog-query") {
+    std::cout << catalog_query(test_config()) << "\n";
+    return 0;
+  }
   if (argc >= 3 && std::string(argv[1]) == "-e") {
     Case c;
     c.input = argv[2];
@@ -26,8 +31,14 @@ int main(int argc, char** argv) {
       std::string o;
       for (char ch : v) {
         if (ch == '"' || ch == '\\') o += '\\';
-        if (ch == '\n') { o += "\\n"; continue; }
-        if (ch == '\t') { o += "\\t"; continue; }
+        if (ch == '\n') {
+          o += "\\n";
+          continue;
+        }
+        if (ch == '\t') {
+          o += "\\t";
+          continue;
+        }
         o += ch;
       }
       return o;
@@ -40,10 +51,12 @@ int main(int argc, char** argv) {
         for (const auto& st : r.statements) {
           if (st.error && err.empty()) err = st.error->sqlstate;
         }
-        std::cout << "{\"where\": \"" << esc(c.file + ":" + std::to_string(c.line)) << "\", \"name\": \""
-                  << esc(c.name) << "\", \"search_path\": \"" << esc(c.option("search_path"))
-                  << "\", \"input\": \"" << esc(c.input) << "\", \"output\": \"" << esc(r.sql)
-                  << "\", \"error\": \"" << err << "\"}\n";
+        std::cout << "{\"where\": \"" << esc(c.file + ":" + std::to_string(c.line))
+                  << "\", \"name\": \"" << esc(c.name) << "\", \"mode\": \""
+                  << esc(c.option("mode", "user")) << "\", \"tag\": \"" << observe(c, r).tag
+                  << "\", \"search_path\": \""
+                  << esc(c.option("search_path")) << "\", \"input\": \"" << esc(c.input)
+                  << "\", \"output\": \"" << esc(r.sql) << "\", \"error\": \"" << err << "\"}\n";
       }
     }
     return 0;
@@ -63,7 +76,8 @@ int main(int argc, char** argv) {
       out += format_case(c, observe(c, r)) + "\n";
     }
     if (update) {
-      while (out.size() > 1 && out[out.size() - 1] == '\n' && out[out.size() - 2] == '\n') out.pop_back();
+      while (out.size() > 1 && out[out.size() - 1] == '\n' && out[out.size() - 2] == '\n')
+        out.pop_back();
       std::ofstream(path) << out;
     } else {
       std::cout << out;

@@ -46,17 +46,23 @@ Catalog test_catalog() {
                  std::vector<std::pair<const char*, const char*>> cols, const char* pk = "") {
     int n = 1;
     for (const auto& [col, type] : cols) {
-      rows.push_back({schema, name, kind, std::to_string(n++), col, type,
-                      std::string(col) == pk ? "t" : "f"});
+      rows.push_back(
+          {schema, name, kind, std::to_string(n++), col, type, std::string(col) == pk ? "t" : "f"});
     }
   };
   rel("public", "users", "r",
-      {{"id", "bigint"}, {"email", "text"}, {"name", "text"}, {"org_id", "bigint"},
-       {"deleted_at", "timestamp with time zone"}, {"deleted_by", "text"},
+      {{"id", "bigint"},
+       {"email", "text"},
+       {"name", "text"},
+       {"org_id", "bigint"},
+       {"deleted_at", "timestamp with time zone"},
+       {"deleted_by", "text"},
        {"deleted_reason", "text"}},
       "id");
   rel("public", "comments", "r",
-      {{"id", "bigint"}, {"user_id", "bigint"}, {"body", "text"},
+      {{"id", "bigint"},
+       {"user_id", "bigint"},
+       {"body", "text"},
        {"removed_at", "timestamp with time zone"}},
       "id");
   rel("public", "Notes", "r",
@@ -65,8 +71,12 @@ Catalog test_catalog() {
       {{"id", "bigint"}, {"user_id", "bigint"}, {"total", "numeric(10,2)"}, {"status", "text"}},
       "id");
   rel("public", "orders_archive", "r",
-      {{"id", "bigint"}, {"user_id", "bigint"}, {"total", "numeric(10,2)"}, {"status", "text"},
-       {"archived_at", "timestamp with time zone"}, {"archived_by", "text"}});
+      {{"id", "bigint"},
+       {"user_id", "bigint"},
+       {"total", "numeric(10,2)"},
+       {"status", "text"},
+       {"archived_at", "timestamp with time zone"},
+       {"archived_by", "text"}});
   rel("public", "sessions", "r",
       {{"token", "text"}, {"user_id", "bigint"}, {"expires_at", "timestamp with time zone"}},
       "token");

@@ -25,7 +25,8 @@ TEST_P(RewriteCase, MatchesExpectation) {
   } else {
     // Every rewritten output re-parses with the PG 15 grammar.
     auto reparsed = parse_sql(r.sql);
-    EXPECT_TRUE(reparsed.has_value()) << r.sql << "\n" << (reparsed ? "" : reparsed.error().message);
+    EXPECT_TRUE(reparsed.has_value()) << r.sql << "\n"
+                                      << (reparsed ? "" : reparsed.error().message);
   }
 }
 
@@ -37,8 +38,8 @@ std::string case_name(const ::testing::TestParamInfo<Case>& info) {
   return name.substr(0, 80);
 }
 
-INSTANTIATE_TEST_SUITE_P(Cases, RewriteCase,
-                         ::testing::ValuesIn(load_cases(TOMBSTONE_CASES_DIR)), case_name);
+INSTANTIATE_TEST_SUITE_P(Cases, RewriteCase, ::testing::ValuesIn(load_cases(TOMBSTONE_CASES_DIR)),
+                         case_name);
 
 TEST(RewriteCases, AtLeast170) { EXPECT_GE(load_cases(TOMBSTONE_CASES_DIR).size(), 170u); }
 
@@ -57,10 +58,11 @@ TEST(Deparser, RoundTripsEveryCaseInputExceptKnownBugs) {
     if (!tree || tree->stmts_size() != 1) continue;
     if (!deparse_round_trips(c.input)) broken.push_back(c.name);
   }
-  EXPECT_EQ(broken, (std::vector<std::string>{"update multi-assign with another column refused",
-                                              "deparser bug construct refused",
-                                              "deparser bug construct unmanaged unchanged",
-                                              "parameter zero cannot be deparsed (found by fuzzing)"}));
+  EXPECT_EQ(broken,
+            (std::vector<std::string>{"update multi-assign with another column refused",
+                                      "deparser bug construct refused",
+                                      "deparser bug construct unmanaged unchanged",
+                                      "parameter zero cannot be deparsed (found by fuzzing)"}));
 }
 
 }  // namespace

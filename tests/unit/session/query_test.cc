@@ -190,8 +190,8 @@ TEST(SessionExtended, PipelinedSetSearchPathAppliesToTheStatementsAfterIt) {
   ASSERT_TRUE(del.has_value());
   EXPECT_EQ(std::get<wire::Parse>(*del).query, "DELETE FROM users WHERE id = 1");  // crm.users
   h.server(bytes_of(wire::ParseComplete{}) + bytes_of(wire::BindComplete{}) + complete("SET") +
-           bytes_of(wire::ParseComplete{}) + bytes_of(wire::BindComplete{}) +
-           complete("DELETE 1") + ready());
+           bytes_of(wire::ParseComplete{}) + bytes_of(wire::BindComplete{}) + complete("DELETE 1") +
+           ready());
   EXPECT_EQ(tags(h.sent_to_client()), (std::vector<std::string>{"SET", "DELETE 1"}));
   EXPECT_EQ(h.session->state().search_path, (std::vector<std::string>{"crm", "public"}));
 }
@@ -361,6 +361,51 @@ TEST(SessionCatalog, DdlRefreshesTheCatalogInvisibly) {
   auto sent = h.sent_to_server();
   ASSERT_EQ(types_of(sent), "Q");
   EXPECT_TRUE(query_text(sent[0]).starts_with("UPDATE")) << query_text(sent[0]);
+}
+
+TEST(SessionCatalog, StatementPipelinedAfterDdlWaitsForTheNewCatalog) {
+  Harness h(users_config());
+  h.connect({{"user", "alice"}, {"database", "app"}}, false, {});  // users does not exist yet
+  h.client(query("CREATE TABLE users (id int, email text, deleted_at timestamptz)") +
+           query("DELETE FROM users WHERE id = 1"));
+  EXPECT_EQ(types_of(h.sent_to_server()), "Q");  // only the CREATE: the DELETE waits
+  h.server(complete("CREATE TABLE") + ready());
+  EXPECT_EQ(types_of(h.sent_to_client()), "C");
+  ASSERT_EQ(types_of(h.sent_to_server()), "Q");  // the invisible catalog refresh
+  h.server(catalog_answer(users_catalog_rows()) + ready());
+  EXPECT_EQ(types_of(h.sent_to_client()), "Z");
+  auto sent = h.sent_to_server();
+  ASSERT_EQ(types_of(sent), "Q");
+  EXPECT_TRUE(query_text(sent[0]).starts_with("UPDATE")) << query_text(sent[0]);
+  h.server(complete("UPDATE 1") + ready());
+  EXPECT_EQ(tags(h.sent_to_client()), std::vector<std::string>{"DELETE 1"});
+}
+
+TEST(SessionExtended, StatementAfterPipelinedRollbackWaitsForIt) {
+  Harness h(users_config());
+  auto rows = users_catalog_rows();
+  rows.push_back({"crm", "users", "r", "1", "id", "integer", "f"});
+  h.connect({{"user", "alice"}, {"database", "app"}}, false, rows);
+  h.client(query("BEGIN"));
+  h.server(complete("BEGIN") + ready('T'));
+  h.sent_to_client();
+  h.sent_to_server();
+  // SET LOCAL, then ROLLBACK, then a DELETE — all pipelined, each batch synced.
+  h.client(parse("", "SET LOCAL search_path = crm") + bind("", "") + execute("") + sync() +
+           parse("", "ROLLBACK") + bind("", "") + execute("") + sync() +
+           parse("", "DELETE FROM users WHERE id = 1") + bind("", "") + execute("") + sync());
+  EXPECT_EQ(types_of(h.sent_to_server()), "PBES");
+  h.server(bytes_of(wire::ParseComplete{}) + bytes_of(wire::BindComplete{}) + complete("SET") +
+           ready('T'));
+  EXPECT_EQ(types_of(h.sent_to_server()), "PBES");  // the ROLLBACK
+  h.server(bytes_of(wire::ParseComplete{}) + bytes_of(wire::BindComplete{}) + complete("ROLLBACK") +
+           ready('I'));
+  auto sent = h.sent_to_server();
+  ASSERT_EQ(types_of(sent), "PBES");
+  auto del = wire::decode_frontend('P', sent[0].body);
+  ASSERT_TRUE(del.has_value());
+  // public.users again after the rollback: soft delete.
+  EXPECT_TRUE(std::get<wire::Parse>(*del).query.starts_with("UPDATE"));
 }
 
 TEST(SessionCatalog, ReloadedConfigAppliesFromTheNextStatement) {
