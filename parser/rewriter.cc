@@ -218,6 +218,8 @@ bool backslash_in_plain_literal(std::string_view text) {
     if (t.token != pg_query::Token::SCONST) continue;
     std::string_view s =
         text.substr(static_cast<std::size_t>(t.start), static_cast<std::size_t>(t.end - t.start));
+    // '...' and N'...' follow standard_conforming_strings; E'...' and $$...$$ do not.
+    if (!s.empty() && (s.front() == 'N' || s.front() == 'n')) s.remove_prefix(1);
     if (!s.empty() && s.front() == '\'' && s.find('\\') != std::string_view::npos) return true;
   }
   return false;

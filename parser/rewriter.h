@@ -74,7 +74,9 @@ struct StatementRewrite {
   TagFixup prepared_fixup = TagFixup::kNone;
   std::optional<std::string> execute_name;     // EXECUTE name: apply that statement's fix-up
   std::optional<std::string> deallocate_name;  // DEALLOCATE name ("" = ALL)
-  std::vector<DeleteTarget> deletes;           // DELETEs of managed tables (for the proxy's log)
+  // DELETEs (also TRUNCATE, MERGE ... DELETE) of managed tables, not counting PREPARE's body
+  // (it deletes when EXECUTEd): for the proxy's log.
+  std::vector<DeleteTarget> deletes;
 };
 
 struct Rewrite {

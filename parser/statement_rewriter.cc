@@ -167,6 +167,12 @@ void StatementRewriter::fail(std::string sqlstate, std::string message, std::str
   if (!error_) error_ = RewriteError{std::move(sqlstate), std::move(message), std::move(hint)};
 }
 
+void StatementRewriter::record_delete(const TablePolicy& policy) {
+  if (in_prepare_) return;
+  deletes_.push_back(
+      DeleteTarget{policy.table, deleting_hard() ? Strategy::kHard : policy.strategy});
+}
+
 bool StatementRewriter::deleting_hard() const {
   return session_.admin && session_.delete_mode == DeleteMode::kHard;
 }
@@ -248,7 +254,9 @@ bool StatementRewriter::run(Node& stmt, StatementRewrite& out) {
       break;
     case Node::kPrepareStmt: {
       auto& p = *stmt.mutable_prepare_stmt();
+      in_prepare_ = true;
       statement(*p.mutable_query(), nullptr, true, nullptr);
+      in_prepare_ = false;
       out.prepared_name = p.name();
       out.prepared_fixup = fixup_;
       fixup_ = TagFixup::kNone;
@@ -287,7 +295,10 @@ bool StatementRewriter::run(Node& stmt, StatementRewrite& out) {
       break;
   }
   if (!stmt.has_prepare_stmt()) statement(stmt, nullptr, true, nullptr);
-  if (stmt.has_create_table_as_stmt() || stmt.has_view_stmt()) out.ddl = true;
+  if (stmt.has_create_table_as_stmt() || stmt.has_view_stmt() ||
+      (stmt.has_select_stmt() && stmt.select_stmt().has_into_clause())) {
+    out.ddl = true;  // creates a relation (SELECT INTO too)
+  }
   out.fixup = fixup_;
   out.deletes = std::move(deletes_);
   out.settings = std::move(settings_);
@@ -673,6 +684,15 @@ void StatementRewriter::insert(pg_query::InsertStmt& s, const Scope* outer, bool
                      tree::is_null(tree::column_ref({target.policy->column})));
       changed_ = true;
     }
+    // A conflict can still be with a deleted row where a unique index is not partial (tombstone
+    // check warns about those): DO UPDATE must not modify a row that, for this session, is gone.
+    if (filter_ && target.policy != nullptr && target.policy->strategy == Strategy::kSoft &&
+        oc.action() == pg_query::ONCONFLICT_UPDATE) {
+      auto quals = qualifiers(s.relation());
+      quals.push_back(target.policy->column);
+      tree::and_into(*oc.mutable_where_clause(), tree::is_null(tree::column_ref(quals)));
+      changed_ = true;
+    }
   }
   for (auto& r : *s.mutable_returning_list()) expr_node(r, &scope);
 }
@@ -719,8 +739,7 @@ void StatementRewriter::delete_(Node& node, const Scope* outer, bool top,
   for (auto& r : *d.mutable_returning_list()) expr_node(r, &scope);
   apply(level, d.mutable_where_clause());
   if (target.policy == nullptr) return;
-  deletes_.push_back(
-      {target.policy->table, deleting_hard() ? Strategy::kHard : target.policy->strategy});
+  record_delete(*target.policy);
   if (deleting_hard()) return;
   switch (target.policy->strategy) {
     case Strategy::kSoft:
@@ -988,6 +1007,12 @@ void StatementRewriter::merge(pg_query::MergeStmt& s, const Scope* outer, bool t
     tree::and_into(*s.mutable_join_condition(), tree::is_null(tree::column_ref(quals)));
     changed_ = true;
   }
+  for (const auto& w : s.merge_when_clauses()) {
+    if (w.merge_when_clause().command_type() == pg_query::CMD_DELETE) {
+      record_delete(policy);
+      break;
+    }
+  }
   if (deleting_hard()) return;
   for (auto& w : *s.mutable_merge_when_clauses()) {
     auto& clause = *w.mutable_merge_when_clause();
@@ -1054,6 +1079,7 @@ void StatementRewriter::truncate(Node& node) {
     else
       unmanaged = true;
   }
+  for (const auto& m : managed) record_delete(*m.second.policy);
   if (managed.empty() || deleting_hard()) return;
   bool all_plain_hard = std::all_of(managed.begin(), managed.end(), [](const auto& m) {
     return m.second.policy->strategy == Strategy::kHard && !m.second.policy->audit;

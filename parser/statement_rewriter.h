@@ -91,6 +91,7 @@ class StatementRewriter {
   std::string unique_cte_name(const std::string& base);
   void fail(std::string sqlstate, std::string message, std::string hint = {});
   bool deleting_hard() const;
+  void record_delete(const config::TablePolicy& policy);
 
   const config::Config& config_;
   const Catalog& catalog_;
@@ -101,6 +102,7 @@ class StatementRewriter {
   bool risky_ = false;
   TagFixup fixup_ = TagFixup::kNone;
   std::vector<SettingChange> settings_;
+  bool in_prepare_ = false;  // PREPARE's body deletes when EXECUTEd, not now
   std::optional<RewriteError> error_;
   std::vector<DeleteTarget> deletes_;
   int cte_counter_ = 0;

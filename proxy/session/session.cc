@@ -77,10 +77,9 @@ std::string_view row_count(std::string_view tag) {
   return space == std::string_view::npos ? std::string_view{} : tag.substr(space + 1);
 }
 
-// Whether a statement's first keyword ends ('C': COMMIT, END, RELEASE) or rolls back ('R':
-// ROLLBACK [TO], ABORT) (part of) a transaction, or resets settings ('D': DISCARD, RESET); 0 for
-// anything else. A cheap look at the text, because the rewriter's fast path does not parse such
-// statements.
+// What a statement does to the transaction, from its first keywords: 'C' COMMIT/END, 'L'
+// RELEASE, 'P' SAVEPOINT, 'R' ROLLBACK/ABORT, 'T' ROLLBACK TO, 'D' DISCARD/RESET; 0 otherwise.
+// A cheap look at the text, because the rewriter's fast path does not parse such statements.
 char tx_control_of(std::string_view sql) {
   std::size_t i = 0;
   for (;;) {
@@ -101,8 +100,23 @@ char tx_control_of(std::string_view sql) {
   while (j < sql.size() && std::isalpha(static_cast<unsigned char>(sql[j]))) ++j;
   std::string word(sql.substr(i, j - i));
   for (char& c : word) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
-  if (word == "commit" || word == "end" || word == "release") return 'C';
-  if (word == "rollback" || word == "abort") return 'R';
+  if (word == "commit" || word == "end") return 'C';
+  if (word == "release") return 'L';
+  if (word == "savepoint") return 'P';
+  if (word == "rollback" || word == "abort") {
+    // ROLLBACK [WORK | TRANSACTION] TO [SAVEPOINT] name
+    for (int k = 0; k < 2; ++k) {
+      while (j < sql.size() && std::isspace(static_cast<unsigned char>(sql[j]))) ++j;
+      std::size_t e = j;
+      while (e < sql.size() && std::isalpha(static_cast<unsigned char>(sql[e]))) ++e;
+      std::string next(sql.substr(j, e - j));
+      for (char& c : next) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+      if (next == "to") return 'T';
+      if (next != "work" && next != "transaction") break;
+      j = e;
+    }
+    return 'R';
+  }
   if (word == "discard" || word == "reset") return 'D';
   return 0;
 }
@@ -587,9 +601,25 @@ const parser::Rewrite* Session::rewrite(std::string_view sql) {
     SettingsTracker ahead = settings_;
     queue_->for_each([&](const Slot& slot) {
       for (const auto& change : slot.info.settings) ahead.apply(change);
-      if (slot.info.tx_control == 'C') ahead.on_command_tag("COMMIT");
-      // ROLLBACK [TO SAVEPOINT]: back to the last confirmed state (savepoints are not tracked).
-      if (slot.info.tx_control == 'R') ahead = settings_;
+      switch (slot.info.tx_control) {
+        case 'C':
+          ahead.on_command_tag("COMMIT");
+          break;
+        case 'L':
+          ahead.on_command_tag("RELEASE");
+          break;
+        case 'P':
+          ahead.on_command_tag("SAVEPOINT");
+          break;
+        case 'R':
+          ahead.on_command_tag("ROLLBACK");
+          break;
+        case 'T':
+          ahead.rollback_to_savepoint();
+          break;
+        default:
+          break;
+      }
     });
     speculative = state_;
     fill_state(ahead.current(), speculative);
@@ -668,9 +698,12 @@ void Session::forward_query(std::string_view body, Outputs out) {
     }
   }
   // A string the rewriter did not split is judged by its first statement.
-  const bool unsplit_barrier =
-      sql && (rw == nullptr || rw->statements.empty()) && tx_control_of(*sql) != 0;
-  queue_->push(Slot{.sync_point = true, .info = {}, .barrier = unsplit_barrier});
+  Slot end{.sync_point = true};
+  if (sql && (rw == nullptr || rw->statements.empty())) {
+    end.info.tx_control = tx_control_of(*sql);
+    end.barrier = end.info.tx_control != 0;
+  }
+  queue_->push(std::move(end));
 }
 
 void Session::forward_parse(std::string_view body, Outputs out) {
@@ -863,9 +896,19 @@ Next Session::handle_server(char type, std::string_view body, Outputs out) {
 
 void Session::on_command_complete(std::string_view tag, Outputs out) {
   StatementInfo info;
-  if (!queue_->empty() && !queue_->front().sync_point) info = std::move(queue_->pop().info);
+  char tx_control = 0;
+  if (!queue_->empty() && !queue_->front().sync_point) {
+    info = std::move(queue_->pop().info);
+    tx_control = info.tx_control;
+  } else if (!queue_->empty()) {
+    tx_control = queue_->front().info.tx_control;  // a string the rewriter did not split
+  }
   for (const auto& change : info.settings) settings_.apply(change);
-  settings_.on_command_tag(tag);
+  if (tag == "ROLLBACK" && tx_control == 'T') {
+    settings_.rollback_to_savepoint();
+  } else {
+    settings_.on_command_tag(tag);
+  }
   if (tag == "DISCARD ALL" || tag == "DEALLOCATE ALL") {
     prepared_.clear();
     if (tag == "DISCARD ALL") {

@@ -119,7 +119,7 @@ class Session {
     std::uint32_t refused_params = 0;  // parameters the refused statement was declared with
     std::vector<parser::SettingChange> settings;
     std::vector<parser::DeleteTarget> deletes;  // for the DELETE log line
-    // 'C' COMMIT/END/RELEASE, 'R' ROLLBACK [TO]/ABORT, 'D' DISCARD/RESET: may undo settings.
+    // See tx_control_of(): COMMIT, RELEASE, SAVEPOINT, ROLLBACK [TO], DISCARD/RESET.
     char tx_control = 0;
     // Until this statement has completed, the settings/catalog a later statement must be
     // rewritten with are not known for sure.

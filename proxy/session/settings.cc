@@ -126,6 +126,7 @@ void SettingsTracker::apply(const parser::SettingChange& change) {
 // Both run at every transaction end (every ReadyForQuery 'I'), so they copy only on change: no
 // allocation on the hot path.
 void SettingsTracker::commit() {
+  savepoints_.clear();
   if (committed_ != persist_) committed_ = persist_;
   if (current_ != persist_) {
     current_ = persist_;
@@ -135,6 +136,7 @@ void SettingsTracker::commit() {
 }
 
 void SettingsTracker::rollback() {
+  savepoints_.clear();
   if (persist_ != committed_) persist_ = committed_;
   if (current_ != committed_) {
     current_ = committed_;
@@ -154,6 +156,20 @@ void SettingsTracker::on_command_tag(std::string_view tag) {
     rollback();
   } else if (tag == "DISCARD ALL") {
     set_startup(reset_);
+  } else if (tag == "SAVEPOINT") {
+    savepoints_.emplace_back(persist_, current_);
+  } else if (tag == "RELEASE") {
+    if (!savepoints_.empty()) savepoints_.pop_back();
+  }
+}
+
+void SettingsTracker::rollback_to_savepoint() {
+  if (savepoints_.empty()) return;
+  const auto& [persist, current] = savepoints_.back();
+  persist_ = persist;
+  if (current_ != current) {
+    current_ = current;
+    ++version_;
   }
 }
 

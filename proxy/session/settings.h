@@ -45,6 +45,10 @@ class SettingsTracker {
   void apply(const parser::SettingChange& change);
   // Every CommandComplete tag, for transaction boundaries (BEGIN/COMMIT/ROLLBACK/DISCARD ALL).
   void on_command_tag(std::string_view tag);
+  // ROLLBACK TO SAVEPOINT (its tag is just "ROLLBACK"): back to the settings at the innermost
+  // savepoint (names are not tracked: nested savepoints rolled back out of order are
+  // approximated).
+  void rollback_to_savepoint();
   // An ErrorResponse: outside an explicit transaction block the implicit transaction (the rest
   // of a simple Query, or an extended batch up to Sync) is rolled back with its SETs.
   void on_error();
@@ -65,6 +69,8 @@ class SettingsTracker {
   TrackedSettings current_;    // what the server uses now (includes SET LOCAL)
   bool in_block_ = false;
   std::uint64_t version_ = 0;
+  // (persist, current) at each open SAVEPOINT, innermost last.
+  std::vector<std::pair<TrackedSettings, TrackedSettings>> savepoints_;
 };
 
 }  // namespace tombstone::session

@@ -217,3 +217,40 @@ TEST_F(RewriterApi, DdlIsFlaggedForCatalogRefresh) {
 
 }  // namespace
 }  // namespace tombstone::parser::testing
+
+namespace tombstone::parser::testing {
+namespace {
+
+TEST(Deletes, ReportTablesAndStrategyApplied) {
+  auto config = test_config();
+  auto catalog = test_catalog();
+  auto strategies = [&](const char* sql, const SessionState& s) {
+    std::vector<std::string> out;
+    for (const auto& st : rewrite(sql, config, catalog, s).statements) {
+      for (const auto& d : st.deletes) {
+        out.push_back(d.table.to_sql() + ":" +
+                      (d.strategy == config::Strategy::kSoft      ? "soft"
+                       : d.strategy == config::Strategy::kArchive ? "archive"
+                                                                  : "hard"));
+      }
+    }
+    return out;
+  };
+  EXPECT_EQ(strategies("DELETE FROM users WHERE id = 1; DELETE FROM orders", user_session()),
+            (std::vector<std::string>{"public.users:soft", "public.orders:archive"}));
+  EXPECT_EQ(strategies("TRUNCATE users, sessions", user_session()),
+            (std::vector<std::string>{"public.users:soft", "public.sessions:hard"}));
+  EXPECT_EQ(
+      strategies("WITH d AS (DELETE FROM users RETURNING id) SELECT * FROM d", user_session()),
+      (std::vector<std::string>{"public.users:soft"}));
+  EXPECT_TRUE(strategies("PREPARE p AS DELETE FROM users", user_session()).empty())
+      << "a prepared DELETE deletes when executed";
+  EXPECT_TRUE(strategies("DELETE FROM products", user_session()).empty());
+  SessionState hard = admin_session();
+  hard.delete_mode = DeleteMode::kHard;
+  EXPECT_EQ(strategies("DELETE FROM users WHERE id = 2", hard),
+            (std::vector<std::string>{"public.users:hard"}));
+}
+
+}  // namespace
+}  // namespace tombstone::parser::testing

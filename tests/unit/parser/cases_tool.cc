@@ -54,9 +54,9 @@ int main(int argc, char** argv) {
         std::cout << "{\"where\": \"" << esc(c.file + ":" + std::to_string(c.line))
                   << "\", \"name\": \"" << esc(c.name) << "\", \"mode\": \""
                   << esc(c.option("mode", "user")) << "\", \"tag\": \"" << observe(c, r).tag
-                  << "\", \"search_path\": \""
-                  << esc(c.option("search_path")) << "\", \"input\": \"" << esc(c.input)
-                  << "\", \"output\": \"" << esc(r.sql) << "\", \"error\": \"" << err << "\"}\n";
+                  << "\", \"search_path\": \"" << esc(c.option("search_path"))
+                  << "\", \"input\": \"" << esc(c.input) << "\", \"output\": \"" << esc(r.sql)
+                  << "\", \"error\": \"" << err << "\"}\n";
       }
     }
     return 0;
