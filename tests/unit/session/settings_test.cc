@@ -106,6 +106,37 @@ TEST(SettingsTracker, VersionMovesOnlyOnChange) {
   EXPECT_EQ(t.current().actor, std::optional<std::string>("user:42"));
 }
 
+TEST(SettingsTracker, RollbackToSavepointRestoresTheSavepointsValue) {
+  SettingsTracker t;
+  t.set_startup({});
+  t.on_command_tag("BEGIN");
+  t.apply(set("search_path", "a"));
+  t.on_command_tag("SAVEPOINT");
+  t.apply(set("search_path", "b"));
+  t.rollback_to_savepoint();
+  EXPECT_EQ(t.current().search_path, path({"a"}));
+  t.on_command_tag("COMMIT");
+  EXPECT_EQ(t.current().search_path, path({"a"}));
+}
+
+TEST(SessionSettings, RollbackToSavepointOnTheWire) {
+  Harness h(users_config());
+  h.connect();
+  h.client(bytes_of(wire::Query{"BEGIN"}));
+  h.server(bytes_of(wire::CommandComplete{"BEGIN"}) + bytes_of(wire::ReadyForQuery{'T'}));
+  for (const char* sql : {"SET search_path = a", "SAVEPOINT s", "SET LOCAL search_path = b",
+                          "ROLLBACK TO SAVEPOINT s"}) {
+    h.client(bytes_of(wire::Query{sql}));
+    std::string tag = sql;
+    tag = tag.substr(0, tag.find(' '));
+    h.server(bytes_of(wire::CommandComplete{tag}) + bytes_of(wire::ReadyForQuery{'T'}));
+  }
+  EXPECT_EQ(h.session->state().search_path, path({"a"}));
+  h.client(bytes_of(wire::Query{"COMMIT"}));
+  h.server(bytes_of(wire::CommandComplete{"COMMIT"}) + bytes_of(wire::ReadyForQuery{'I'}));
+  EXPECT_EQ(h.session->state().search_path, path({"a"}));
+}
+
 TEST(SessionSettings, SearchPathFromStartupOptionsAndParams) {
   Harness h(users_config());
   h.connect({{"user", "alice"}, {"options", "-c search_path=app,public"}});
