@@ -116,6 +116,7 @@ EOF
   say "Tombstone $("$binary" --version | awk '{print $2}') ($1) on port $port"
   "$binary" serve --config "$work/$1.yaml" >"$work/$1.log" 2>&1 &
   echo $! >"$work/$1.pid"
+  echo "$metrics" >"$work/$1.metrics-port"
   wait_port "$port"
   echo "$port"
 }
@@ -221,5 +222,23 @@ for w, m in keys:
     print(f"| {w} | {m} | {ratio('tombstone-managed', 'direct')} | "
           f"{ratio('tombstone-managed', 'pgbouncer')} | {ratio('tombstone-plain', 'pgbouncer')} |")
 PY
+  # Where the managed Tombstone's time went: its own counters (README "Metrics").
+  for t in tombstone-plain tombstone-managed; do
+    [[ -f $work/$t.metrics-port ]] || continue
+    $python - "$t" "$(cat "$work/$t.metrics-port")" <<'PY'
+import sys, urllib.request
+text = urllib.request.urlopen(f"http://127.0.0.1:{sys.argv[2]}/metrics", timeout=10).read().decode()
+v = {}
+for line in text.splitlines():
+    if line and not line.startswith("#"):
+        key, value = line.rsplit(" ", 1)
+        v[key] = float(value)
+hits, misses = v["tombstone_rewrite_cache_hits_total"], v["tombstone_rewrite_cache_misses_total"]
+n, total = v["tombstone_rewrite_duration_seconds_count"], v["tombstone_rewrite_duration_seconds_sum"]
+print(f"\n{sys.argv[1]}: rewrite cache {hits:.0f} hits / {misses:.0f} misses, "
+      f"{v['tombstone_statements_rewritten_total']:.0f} statements rewritten, "
+      f"mean time per statement looked at {total / n * 1e6 if n else 0:.1f} µs over {n:.0f}")
+PY
+  done
 } | tee "$OUT/summary.md"
 echo "results: $OUT (raw.txt, summary.md); logs of the servers in $work" >&2

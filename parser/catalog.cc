@@ -68,6 +68,9 @@ std::string catalog_query(const config::Config& config) {
          list +
          "]::text[]) "
          "AND (n.nspname !~ '^pg_(toast_)?temp_' OR n.oid = pg_catalog.pg_my_temp_schema()) "
+         // The server skips search_path schemas the role may not use: so must name resolution.
+         "AND (n.oid = pg_catalog.pg_my_temp_schema() "
+         "OR pg_catalog.has_schema_privilege(n.oid, 'USAGE')) "
          "ORDER BY 1, 2, a.attnum";
 }
 

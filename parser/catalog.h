@@ -43,7 +43,9 @@ struct Catalog {
 // ONE SELECT (no parameters) returning text columns
 //   (nspname, relname, relkind, attnum, attname, format_type, is_primary_key 't'/'f')
 // for every relation whose relname equals a managed or archive table name in the config, in every
-// schema (own temp schema as "pg_temp"), ordered by nspname, relname, attnum. Relations without
+// schema the session's role may use (own temp schema as "pg_temp"; the server skips search_path
+// schemas without USAGE, so must resolution), ordered by nspname, relname, attnum. Run it as
+// the session's role. Relations without
 // columns still appear once (attnum/attname/format_type NULL -> empty strings).
 std::string catalog_query(const config::Config& config);
 

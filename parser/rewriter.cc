@@ -272,12 +272,7 @@ class Driver {
     st.offset = offset;
     st.length = length;
     std::string_view text = sql_.substr(offset, length);
-    if (!session_.standard_conforming_strings && backslash_in_plain_literal(text)) {
-      st.error = RewriteError{"0A000",
-                              "tombstone: backslashes in string literals are not supported with "
-                              "standard_conforming_strings = off",
-                              "Use E'...' literals or SET standard_conforming_strings = on."};
-    } else {
+    {
       StatementRewriter rw(config_, catalog_, session_);
       bool changed = rw.run(stmt, st);
       if (!st.error && changed) {
@@ -360,6 +355,22 @@ Rewrite rewrite(std::string_view sql, const config::Config& config, const Catalo
     return out;
   }
   out.parsed = true;
+  if (!session.standard_conforming_strings && backslash_in_plain_literal(sql)) {
+    // The server reads backslashes in '...' as escapes, the PG 15 grammar here does not: even the
+    // statement boundaries may differ, so no part of the string can be judged. Refuse all of it.
+    StatementRewrite st;
+    st.length = sql.size();
+    st.error = RewriteError{"0A000",
+                            "tombstone: backslashes in string literals are not supported with "
+                            "standard_conforming_strings = off",
+                            "Use E'...' literals or SET standard_conforming_strings = on."};
+    st.sql = error_statement(*st.error);
+    st.changed = true;
+    out.sql = st.sql;
+    out.changed = true;
+    out.statements.push_back(std::move(st));
+    return out;
+  }
   Driver driver(sql, config, catalog, session);
   if (auto tree = parse_sql(sql)) {
     for (auto& raw : *tree->mutable_stmts()) {

@@ -190,7 +190,34 @@ StatementRewriter::Resolved StatementRewriter::lookup(const config::QualifiedNam
          "Create the table, or remove it from tombstone.yaml and reload.");
     r.policy = nullptr;
   }
+  if (r.policy == nullptr && r.relation != nullptr && r.relation->relkind == 'v') {
+    for (const auto& t : config_.tables) {
+      if (t.table.name == name.name) {
+        r.view_of = &t;
+        break;
+      }
+    }
+  }
   return r;
+}
+
+StatementRewriter::Resolved StatementRewriter::read_filter(const Resolved& r) const {
+  if (r.policy != nullptr) return r;
+  if (r.view_of != nullptr && r.view_of->strategy == Strategy::kSoft &&
+      r.relation->find_column(r.view_of->column) != nullptr) {
+    return Resolved{r.view_of, r.relation, nullptr};
+  }
+  return {};
+}
+
+bool StatementRewriter::refuse_view_write(const Resolved& target, const char* what) {
+  if (target.view_of == nullptr) return false;
+  fail("0A000",
+       std::string("tombstone: ") + what + " through view " + target.relation->name.to_sql() +
+           ", named like managed table " + target.view_of->table.to_sql() + ", is refused",
+       "An auto-updatable view would change the table on the server, past Tombstone; write to "
+       "the table itself (schema-qualified).");
+  return true;
 }
 
 StatementRewriter::Resolved StatementRewriter::resolve(const pg_query::RangeVar& rv,
@@ -413,7 +440,7 @@ void StatementRewriter::from_item(Node& item, Level& level, const Scope* scope,
                                   std::vector<PathStep>& path) {
   switch (item.node_case()) {
     case Node::kRangeVar: {
-      Resolved r = resolve(item.range_var(), scope);
+      Resolved r = read_filter(resolve(item.range_var(), scope));
       if (filter_ && r.policy != nullptr && r.policy->strategy == Strategy::kSoft) {
         level.refs.push_back(Ref{&item, &item.range_var(), r, path});
       }
@@ -435,7 +462,7 @@ void StatementRewriter::from_item(Node& item, Level& level, const Scope* scope,
     case Node::kRangeTableSample: {
       auto& sample = *item.mutable_range_table_sample();
       if (sample.relation().has_range_var()) {
-        Resolved r = resolve(sample.relation().range_var(), scope);
+        Resolved r = read_filter(resolve(sample.relation().range_var(), scope));
         if (filter_ && r.policy != nullptr && r.policy->strategy == Strategy::kSoft) {
           level.refs.push_back(Ref{&item, &sample.relation().range_var(), r, path});
         }
@@ -701,6 +728,7 @@ void StatementRewriter::update(pg_query::UpdateStmt& s, const Scope* outer, bool
   Scope scope{outer, {}};
   if (s.has_with_clause()) with_clause(*s.mutable_with_clause(), scope, top);
   Resolved target = resolve(s.relation(), nullptr);
+  if (refuse_view_write(target, "UPDATE")) return;
   Level level;
   std::vector<PathStep> path;
   for (auto& item : *s.mutable_from_clause()) from_item(item, level, &scope, path);
@@ -732,6 +760,7 @@ void StatementRewriter::delete_(Node& node, const Scope* outer, bool top,
   Scope scope{outer, {}};
   if (d.has_with_clause()) with_clause(*d.mutable_with_clause(), scope, top);
   Resolved target = resolve(d.relation(), nullptr);
+  if (refuse_view_write(target, "DELETE")) return;
   Level level;
   std::vector<PathStep> path;
   for (auto& item : *d.mutable_using_clause()) from_item(item, level, &scope, path);
@@ -991,6 +1020,7 @@ void StatementRewriter::merge(pg_query::MergeStmt& s, const Scope* outer, bool t
   Scope scope{outer, {}};
   if (s.has_with_clause()) with_clause(*s.mutable_with_clause(), scope, top);
   Resolved target = resolve(s.relation(), nullptr);
+  if (refuse_view_write(target, "MERGE")) return;
   Level level;
   std::vector<PathStep> path;
   if (s.has_source_relation()) from_item(*s.mutable_source_relation(), level, &scope, path);

@@ -36,6 +36,10 @@ class StatementRewriter {
   struct Resolved {
     const config::TablePolicy* policy = nullptr;
     const Relation* relation = nullptr;
+    // A view named like a managed table (e.g. evil.users over public.users, first in a
+    // search_path): reads are filtered through its marker column if it has one; writes through
+    // it are refused, since an auto-updatable view would DELETE from the table on the server.
+    const config::TablePolicy* view_of = nullptr;
   };
   struct PathStep {
     pg_query::JoinExpr* join = nullptr;
@@ -91,6 +95,9 @@ class StatementRewriter {
   std::string unique_cte_name(const std::string& base);
   void fail(std::string sqlstate, std::string message, std::string hint = {});
   bool deleting_hard() const;
+  bool refuse_view_write(const Resolved& target, const char* what);
+  // The policy that filters reads of `r`: its own, or that of the table a same-named view shows.
+  Resolved read_filter(const Resolved& r) const;
   void record_delete(const config::TablePolicy& policy);
 
   const config::Config& config_;

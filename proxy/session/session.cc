@@ -390,8 +390,9 @@ Session::Decision Session::decide_client(char type) {
       return Decision::kBuffer;
     case 'B':  // Bind: maps portal -> statement; parameters may be huge
       if (phase_ != Phase::kReady) return Decision::kStream;
+      bind_started_batch_ = !unsynced_;
       unsynced_ = true;
-      return any_refused_ ? Decision::kBuffer : Decision::kPeek;
+      return any_refused_ || bind_needs_check() ? Decision::kBuffer : Decision::kPeek;
     case 'D':  // Describe, Flush: part of an extended batch
     case 'H':
       if (phase_ == Phase::kReady) unsynced_ = true;
@@ -753,9 +754,84 @@ void Session::forward_parse(std::string_view body, Outputs out) {
   }
   if (name->empty()) {
     unnamed_statement_ = std::move(info);
-  } else {
-    statements_.insert_or_assign(std::string(*name), std::move(info));
+    return;
   }
+  if (rw != nullptr && rw->parsed && !info.refused) {
+    NamedSql& entry = named_sql_[std::string(*name)];
+    entry.original = std::string(*query);
+    entry.sent = rw->changed ? rw->sql : std::string(*query);
+    entry.param_types = std::string(body.substr(pos));
+    // Rewritten ahead of unconfirmed settings (pipelining): check again at its first Bind.
+    entry.stamp = queue_->settings_in_flight() ? Stamp{} : current_stamp();
+  } else if (auto it = named_sql_.find(*name); it != named_sql_.end()) {
+    named_sql_.erase(it);
+  }
+  statements_.insert_or_assign(std::string(*name), std::move(info));
+}
+
+Session::Stamp Session::current_stamp() const {
+  return {settings_.version(), catalog_ ? catalog_->version : 0, config_->generation, state_.admin};
+}
+
+bool Session::bind_needs_check() {
+  if (named_sql_.empty()) return false;
+  const Stamp now = current_stamp();
+  if (now == checked_stamp_) return false;
+  for (const auto& [name, entry] : named_sql_) {
+    if (!(entry.stamp == now)) return true;
+  }
+  checked_stamp_ = now;
+  return false;
+}
+
+// A Bind of a named statement prepared under other rewrite inputs. If its fresh rewrite differs
+// from what the server prepared, the statement is replaced invisibly (Close, Parse with the same
+// name and parameter types, Sync; the answers are consumed like the catalog query's) and the
+// Bind — with everything after it — waits until that is done. Returns true when the Bind waits.
+bool Session::reparse_before_bind(std::string_view name, std::string_view bind_body, Outputs out) {
+  auto it = named_sql_.find(name);
+  if (it == named_sql_.end() || it->second.stamp == current_stamp()) return false;
+  // Only at the start of a batch is there a point where the server is between statements.
+  if (!bind_started_batch_ || hidden_.active || tx_status_ == 'E') return false;
+  auto wait = [&] {
+    deferring_ = true;
+    deferred_client_.clear();
+    forward_raw('B', bind_body, deferred_client_);
+    unsynced_ = false;  // this Bind was not sent: no batch is open
+    return true;
+  };
+  if (!queue_->empty()) return wait();  // earlier batches first: their settings may matter
+  NamedSql& entry = it->second;
+  const parser::Rewrite* rw = rewrite(entry.original);
+  entry.stamp = current_stamp();
+  if (rw == nullptr || rw->statements.size() != 1 || rw->statements.front().error) return false;
+  std::string fresh = rw->changed ? rw->sql : entry.original;
+  if (fresh == entry.sent) return false;
+  StatementInfo info = info_for(rw->statements.front());
+  info.tx_control = tx_control_of(entry.original);
+  statements_.insert_or_assign(std::string(name), std::move(info));
+  entry.sent = std::move(fresh);
+
+  wire::encode(wire::Close{'S', std::string(name)}, out.to_server);
+  out.to_server.push_back('P');
+  const std::size_t length_at = out.to_server.size();
+  append_u32(out.to_server, 0);
+  out.to_server.append(name);
+  out.to_server.push_back('\0');
+  out.to_server.append(entry.sent);
+  out.to_server.push_back('\0');
+  out.to_server.append(entry.param_types);
+  patch_u32(out.to_server, length_at, static_cast<std::uint32_t>(out.to_server.size() - length_at));
+  wire::encode(wire::Sync{}, out.to_server);
+  hidden_.active = true;
+  hidden_.startup = false;
+  hidden_.with_admin = false;
+  hidden_.with_catalog = false;
+  hidden_.reparse = true;
+  hidden_.statement = 0;
+  hidden_.failed = false;
+  hidden_.rows.clear();
+  return wait();
 }
 
 bool Session::peek_bind(std::string_view body_prefix, bool complete) {
@@ -782,10 +858,11 @@ bool Session::peek_bind(std::string_view body_prefix, bool complete) {
 // must match its DO block, so its values become NULLs of the declared count and no result
 // formats; other Binds pass unchanged.
 void Session::forward_bind(std::string_view body, Outputs out) {
-  peek_bind(body, true);
   std::size_t pos = 0;
   const auto portal = read_cstring(body, pos);
   const auto statement = portal ? read_cstring(body, pos) : std::nullopt;
+  if (statement && !statement->empty() && reparse_before_bind(*statement, body, out)) return;
+  peek_bind(body, true);
   const StatementInfo* info = nullptr;
   if (statement && statement->empty()) {
     info = &unnamed_statement_;
@@ -823,6 +900,7 @@ void Session::on_close(std::string_view body) {
   std::size_t pos = 1;
   const auto name = read_cstring(body, pos);
   if (!name) return;
+  if (body[0] == 'S') named_sql_.erase(std::string(*name));
   NameMap& map = body[0] == 'S' ? statements_ : portals_;
   StatementInfo& unnamed = body[0] == 'S' ? unnamed_statement_ : unnamed_portal_;
   if (name->empty()) {
@@ -913,6 +991,7 @@ void Session::on_command_complete(std::string_view tag, Outputs out) {
     prepared_.clear();
     if (tag == "DISCARD ALL") {
       statements_.clear();
+      named_sql_.clear();
       unnamed_statement_ = {};
     }
   }
@@ -1026,6 +1105,7 @@ bool Session::start_hidden_query(bool startup, bool with_admin, bool force_catal
   }
   wire::encode(wire::Query{std::move(sql)}, out.to_server);
   hidden_.active = true;
+  hidden_.reparse = false;
   hidden_.startup = startup;
   hidden_.with_admin = with_admin;
   hidden_.with_catalog = with_catalog;
@@ -1068,8 +1148,8 @@ Next Session::handle_hidden_response(char type, std::string_view body, Outputs o
       const std::string message =
           decoded ? std::string(std::get<wire::ErrorResponse>(*decoded).message()) : "?";
       spdlog::error(
-          "tombstone: the catalog/admin query failed for user={} database={}: {} (the session "
-          "is treated as non-admin and statements on managed tables are refused)",
+          "tombstone: an invisible query (admin check, catalog or re-prepare) failed for user={} "
+          "database={}: {}",
           startup_.user, startup_.database, message);
       break;
     }
@@ -1112,7 +1192,7 @@ Next Session::finish_hidden_query(Outputs out) {
       catalog_ = env_.catalogs().empty();  // fail closed: managed tables look missing
     }
   }
-  if (pending_config_) config_ = std::move(pending_config_);
+  if (pending_config_ && !hidden_.reparse) config_ = std::move(pending_config_);
   hidden_.rows.clear();
   hidden_.rows.shrink_to_fit();
   rebuild_state();

@@ -207,8 +207,9 @@ class Session {
     bool startup = false;  // the first one, right after authentication
     bool with_admin = false;
     bool with_catalog = false;
-    bool publish = true;  // catalog taken outside a transaction block: share it
-    int statement = 0;    // index of the statement whose responses arrive now
+    bool publish = true;   // catalog taken outside a transaction block: share it
+    bool reparse = false;  // Close + Parse of a stale named statement, not a catalog query
+    int statement = 0;     // index of the statement whose responses arrive now
     bool admin = false;
     bool failed = false;
     std::string held;  // the client's ReadyForQuery, released when done
@@ -218,6 +219,30 @@ class Session {
   bool draining_ = false;
   bool client_terminated_ = false;
   bool any_refused_ = false;
+
+  // Named statements whose text the rewriter had to parse: PostgreSQL re-plans a prepared
+  // statement under the search_path of each execution, so when the rewrite inputs change
+  // (search_path, visibility, catalog, config), a Bind of such a statement is preceded by an
+  // invisible Close + Parse of its fresh rewrite (reparse_before_bind).
+  struct Stamp {
+    std::uint64_t settings = 0;
+    std::uint64_t catalog = 0;
+    std::uint64_t generation = 0;
+    bool admin = false;
+    bool operator==(const Stamp&) const = default;
+  };
+  struct NamedSql {
+    std::string original;     // as the client sent it
+    std::string sent;         // what the server prepared
+    std::string param_types;  // the Parse's parameter type section, raw
+    Stamp stamp;              // inputs `sent` was rewritten with ({} = unknown)
+  };
+  Stamp current_stamp() const;
+  bool bind_needs_check();
+  bool reparse_before_bind(std::string_view name, std::string_view bind_body, Outputs out);
+  std::unordered_map<std::string, NamedSql, NameHash, std::equal_to<>> named_sql_;
+  Stamp checked_stamp_;              // no entry of named_sql_ was stale at this stamp
+  bool bind_started_batch_ = false;  // the Bind being handled was the first of its batch
   // Extended-protocol messages were sent since the last Sync: the server is inside a batch, so
   // no invisible Query may be slipped in.
   bool unsynced_ = false;

@@ -35,6 +35,7 @@ CREATE TABLE products (id bigint PRIMARY KEY, name text, price numeric, owner_id
   tags text[]);
 CREATE TABLE other.users (id bigint, email text);
 CREATE VIEW reporting.users AS SELECT id, email FROM public.users;
+CREATE SCHEMA evil; CREATE VIEW evil.users AS SELECT * FROM public.users;
 CREATE TABLE tombstone.deletion_log (id bigserial PRIMARY KEY, table_name text NOT NULL,
   row_key jsonb, actor text, reason text, deleted_at timestamptz NOT NULL);
 INSERT INTO users VALUES (1, 'a@x', 'Ann', 1, NULL, NULL, NULL),
@@ -48,7 +49,7 @@ INSERT INTO sessions VALUES ('t1', 1, now()), ('t2', 2, now());
 INSERT INTO products VALUES (1, 'p', 1, 1, '{a}'), (2, 'q', 20, 2, '{b}'), (3, 'r', 5, 4, '{}'),
   (4, 's', 7, NULL, '{c}'), (5, 't', 9, 3, '{d,e}');
 GRANT ALL ON ALL TABLES IN SCHEMA public, reporting, tombstone, other TO app;
-GRANT USAGE ON SCHEMA reporting, tombstone, app, other TO app;
+GRANT USAGE ON SCHEMA reporting, tombstone, app, other, evil TO app;
 """
 
 
@@ -254,7 +255,7 @@ def test_catalog_query_describes_same_named_relations(cluster):
     assert all(len(r) == 7 for r in rows)
     relations = sorted({(r[0], r[1], r[2]) for r in rows})
     assert relations == [
-        ("other", "users", "r"), ("pg_temp", "users", "r"), ("public", "Notes", "r"),
+        ("evil", "users", "v"), ("other", "users", "r"), ("pg_temp", "users", "r"), ("public", "Notes", "r"),
         ("public", "comments", "r"), ("public", "events", "r"), ("public", "orders", "r"),
         ("public", "orders_archive", "r"), ("public", "sessions", "r"), ("public", "users", "r"),
         ("reporting", "users", "v")]

@@ -155,7 +155,8 @@ TEST(Catalog, RowsBuildRelationsInOrder) {
   EXPECT_TRUE(users->columns[0].primary_key);
   EXPECT_FALSE(users->columns[1].primary_key);
   EXPECT_EQ(c.find({"reporting", "users"})->relkind, 'v');
-  EXPECT_EQ(c.schemas_with("users"), (std::vector<std::string>{"public", "reporting", "other"}));
+  EXPECT_EQ(c.schemas_with("users"),
+            (std::vector<std::string>{"public", "reporting", "other", "evil"}));
   EXPECT_NE(test_catalog().version, c.version) << "every snapshot has its own version";
 }
 

@@ -83,6 +83,14 @@ Catalog test_catalog() {
   rel("public", "events", "r", {{"id", "bigint"}, {"payload", "jsonb"}}, "id");
   rel("reporting", "users", "v", {{"id", "bigint"}, {"email", "text"}});
   rel("other", "users", "r", {{"id", "bigint"}, {"email", "text"}});
+  rel("evil", "users", "v",
+      {{"id", "bigint"},
+       {"email", "text"},
+       {"name", "text"},
+       {"org_id", "bigint"},
+       {"deleted_at", "timestamp with time zone"},
+       {"deleted_by", "text"},
+       {"deleted_reason", "text"}});
   return catalog_from_rows(rows);
 }
 

@@ -8,6 +8,7 @@
 //   public.products  unmanaged (not in the snapshot: its name matches no managed table)
 //   reporting.users  a view named like the managed table, in another schema
 //   other.users      an unmanaged table named like the managed one
+//   evil.users       a view named like it, showing all of public.users (marker included)
 #pragma once
 
 #include "config/config.h"

@@ -196,6 +196,39 @@ TEST(SessionExtended, PipelinedSetSearchPathAppliesToTheStatementsAfterIt) {
   EXPECT_EQ(h.session->state().search_path, (std::vector<std::string>{"crm", "public"}));
 }
 
+TEST(SessionExtended, PreparedStatementIsReparsedAfterSearchPathChange) {
+  Harness h(users_config());
+  auto rows = users_catalog_rows();
+  rows.push_back({"crm", "users", "r", "1", "id", "integer", "f"});
+  h.connect({{"user", "alice"}, {"database", "app"}}, false, rows);
+  h.client(parse("s", "SELECT id FROM users") + sync());
+  auto sent = h.sent_to_server();
+  auto first = wire::decode_frontend('P', sent[0].body);
+  ASSERT_TRUE(first.has_value());
+  EXPECT_NE(std::get<wire::Parse>(*first).query.find("deleted_at"), std::string::npos);
+  h.server(bytes_of(wire::ParseComplete{}) + ready());
+  h.client(query("SET search_path = crm, public"));
+  h.server(complete("SET") + ready());
+  h.sent_to_client();
+  h.sent_to_server();
+  // The server would re-plan "s" for crm.users; so must the rewrite: re-prepared invisibly.
+  h.client(bind("", "s") + execute("") + sync());
+  auto reparse = h.sent_to_server();
+  ASSERT_EQ(types_of(reparse), "CPS");
+  auto again = wire::decode_frontend('P', reparse[1].body);
+  ASSERT_TRUE(again.has_value());
+  EXPECT_EQ(std::get<wire::Parse>(*again).name, "s");
+  EXPECT_EQ(std::get<wire::Parse>(*again).query, "SELECT id FROM users");
+  h.server(bytes_of(wire::CloseComplete{}) + bytes_of(wire::ParseComplete{}) + ready());
+  EXPECT_TRUE(h.to_client.empty());  // invisible
+  EXPECT_EQ(types_of(h.sent_to_server()), "BES");
+  h.server(bytes_of(wire::BindComplete{}) + complete("SELECT 3") + ready());
+  EXPECT_EQ(types_of(h.sent_to_client()), "2CZ");
+  // Unchanged inputs: the next Bind goes straight through.
+  h.client(bind("", "s") + execute("") + sync());
+  EXPECT_EQ(types_of(h.sent_to_server()), "BES");
+}
+
 TEST(SessionExtended, ErrorSkipsUntilSyncAndNextBatchIsClean) {
   Harness h(users_config());
   h.connect();
