@@ -231,9 +231,15 @@ StatementRewriter::Resolved StatementRewriter::resolve(const pg_query::RangeVar&
   return {};
 }
 
-std::vector<std::string> StatementRewriter::qualifiers(const pg_query::RangeVar& rv) const {
+std::vector<std::string> StatementRewriter::qualifiers(const pg_query::RangeVar& rv,
+                                                       const Relation* relation) const {
   if (rv.has_alias()) return {rv.alias().aliasname()};
-  if (!rv.schemaname().empty()) return {rv.schemaname(), rv.relname()};
+  // Without an alias, qualify with the schema the name resolved to: `users` and `crm.users` in
+  // one FROM list are both "users", and an unqualified users.col would be ambiguous.
+  std::string schema = !rv.schemaname().empty() ? rv.schemaname()
+                       : relation != nullptr    ? relation->name.schema
+                                                : std::string();
+  if (!schema.empty()) return {schema, rv.relname()};
   return {rv.relname()};
 }
 
@@ -479,32 +485,34 @@ void StatementRewriter::from_item(Node& item, Level& level, const Scope* scope,
 
 void StatementRewriter::apply(Level& level, Node* where) {
   for (auto& ref : level.refs) {
+    // Every outer join on the path where R is on a nullable side gets the predicate in its ON,
+    // not only the lowest: a deleted row that survives one join (FULL, or LEFT with R on the
+    // left) must not match anything in the joins above it either, or it would take the place
+    // of the NULL-extended row the other side gets when R's row is gone.
     bool hidden = false;  // an aliased join on the path hides the table's name above it
-    bool hidden_from_outer = false;
-    pg_query::JoinExpr* outer = nullptr;
+    bool must_wrap = where == nullptr;
+    std::vector<pg_query::JoinExpr*> nullable_joins;
     for (auto it = ref.path.rbegin(); it != ref.path.rend(); ++it) {
-      const auto& j = *it->join;
+      auto& j = *it->join;
       bool on_nullable_side = j.jointype() == pg_query::JOIN_FULL ||
                               (j.jointype() == pg_query::JOIN_LEFT && it->right) ||
                               (j.jointype() == pg_query::JOIN_RIGHT && !it->right);
-      if (outer == nullptr && on_nullable_side) {
-        outer = it->join;
-        hidden_from_outer = hidden;
+      if (on_nullable_side) {
+        if (hidden || j.is_natural() || j.using_clause_size() > 0) must_wrap = true;
+        nullable_joins.push_back(&j);
       }
       if (j.has_alias()) hidden = true;
     }
-    bool must_wrap = where == nullptr || hidden ||
-                     (outer != nullptr &&
-                      (hidden_from_outer || outer->is_natural() || outer->using_clause_size() > 0));
-    if (must_wrap) {
+    if (must_wrap || hidden) {
       wrap(ref);
       continue;
     }
-    auto quals = qualifiers(*ref.range_var);
+    auto quals = qualifiers(*ref.range_var, ref.target.relation);
     quals.push_back(marker_name(*ref.range_var, ref));
     tree::and_into(*where, tree::is_null(tree::column_ref(quals)));
-    if (outer != nullptr)
-      tree::and_into(*outer->mutable_quals(), tree::is_null(tree::column_ref(quals)));
+    for (auto* j : nullable_joins) {
+      tree::and_into(*j->mutable_quals(), tree::is_null(tree::column_ref(quals)));
+    }
     changed_ = true;
   }
 }
@@ -715,7 +723,7 @@ void StatementRewriter::insert(pg_query::InsertStmt& s, const Scope* outer, bool
     // check warns about those): DO UPDATE must not modify a row that, for this session, is gone.
     if (filter_ && target.policy != nullptr && target.policy->strategy == Strategy::kSoft &&
         oc.action() == pg_query::ONCONFLICT_UPDATE) {
-      auto quals = qualifiers(s.relation());
+      auto quals = qualifiers(s.relation(), target.relation);
       quals.push_back(target.policy->column);
       tree::and_into(*oc.mutable_where_clause(), tree::is_null(tree::column_ref(quals)));
       changed_ = true;
@@ -739,7 +747,7 @@ void StatementRewriter::update(pg_query::UpdateStmt& s, const Scope* outer, bool
   apply(level, s.mutable_where_clause());
   if (filter_ && !current_of && target.policy != nullptr &&
       target.policy->strategy == Strategy::kSoft) {
-    auto quals = qualifiers(s.relation());
+    auto quals = qualifiers(s.relation(), target.relation);
     quals.push_back(target.policy->column);
     tree::and_into(*s.mutable_where_clause(), tree::is_null(tree::column_ref(quals)));
     changed_ = true;
@@ -841,6 +849,39 @@ bool StatementRewriter::expand_returning(const RepeatedPtrField<Node>& in, const
     }
     Node copy = item;
     auto& crt = *copy.mutable_res_target();
+    const auto& val = crt.val();
+    if (!managed.empty() && val.has_column_ref() && val.column_ref().fields_size() == 1 &&
+        val.column_ref().fields(0).has_string() &&
+        val.column_ref().fields(0).string().sval() == quals.back() &&
+        target.relation->find_column(quals.back()) == nullptr) {
+      // RETURNING t (the whole row): ROW(cols..., NULL::type for Tombstone's columns)::t, so the
+      // composite shows the row as a hard DELETE would.
+      Node row;
+      auto* r = row.mutable_row_expr();
+      r->set_row_format(pg_query::COERCE_EXPLICIT_CALL);
+      for (const auto& c : target.relation->columns) {
+        auto it = std::find_if(managed.begin(), managed.end(),
+                               [&](const auto& m) { return m.first == c.name; });
+        if (it != managed.end()) {
+          *r->add_args() = tree::null_of_type(it->second);
+        } else {
+          auto f = quals;
+          f.push_back(c.name);
+          *r->add_args() = tree::column_ref(f);
+        }
+      }
+      pg_query::TypeName type;
+      *type.add_names() = tree::string_node(target.relation->name.schema);
+      *type.add_names() = tree::string_node(target.relation->name.name);
+      type.set_typemod(-1);
+      Node cast;
+      *cast.mutable_type_cast()->mutable_arg() = std::move(row);
+      *cast.mutable_type_cast()->mutable_type_name() = std::move(type);
+      if (crt.name().empty()) crt.set_name(quals.back());
+      *crt.mutable_val() = std::move(cast);
+      out.push_back(std::move(copy));
+      continue;
+    }
     if (!managed.empty()) {
       if (crt.name().empty() && crt.val().has_column_ref()) {
         std::string name = tree::figure_colname(crt.val());
@@ -852,13 +893,40 @@ bool StatementRewriter::expand_returning(const RepeatedPtrField<Node>& in, const
     }
     out.push_back(std::move(copy));
   }
+  if (null_managed) return true;  // an UPDATE ... FROM keeps `u.*` as it is
+  // The moving DELETE must name every output column: expand `u.*` of USING relations the
+  // catalog snapshot knows (others stay `u.*`, which the caller refuses).
+  std::vector<Node> expanded;
+  for (auto& item : out) {
+    const auto& val = item.res_target().val();
+    const pg_query::RangeVar* source = nullptr;
+    std::string refname;
+    if (is_star(val)) {
+      auto prefix = ref_prefix(val.column_ref());
+      for (const auto& u : using_items) {
+        if (u.has_range_var() && !prefix.empty() && item_refname(u) == prefix.back()) {
+          source = &u.range_var();
+          refname = prefix.back();
+        }
+      }
+    }
+    const Relation* rel = source != nullptr ? resolve(*source, nullptr).relation : nullptr;
+    if (rel == nullptr) {
+      expanded.push_back(std::move(item));
+      continue;
+    }
+    for (const auto& c : rel->columns) {
+      expanded.push_back(tree::res_target("", tree::column_ref({refname, c.name})));
+    }
+  }
+  out = std::move(expanded);
   return true;
 }
 
 void StatementRewriter::soft_delete(Node& node, const Resolved& target, bool top) {
   pg_query::DeleteStmt d = std::move(*node.mutable_delete_stmt());
   const TablePolicy& policy = *target.policy;
-  auto quals = qualifiers(d.relation());
+  auto quals = qualifiers(d.relation(), target.relation);
   std::vector<Node> returning;
   if (!expand_returning(d.returning_list(), target, quals, d.using_clause(), true, returning)) {
     return;
@@ -893,7 +961,7 @@ void StatementRewriter::moving_delete(Node& node, const Resolved& target, bool t
     return;
   }
   pg_query::DeleteStmt d = std::move(*node.mutable_delete_stmt());
-  auto quals = qualifiers(d.relation());
+  auto quals = qualifiers(d.relation(), target.relation);
   std::vector<Node> returning;
   if (!expand_returning(d.returning_list(), target, quals, d.using_clause(), false, returning)) {
     return;
@@ -1031,7 +1099,7 @@ void StatementRewriter::merge(pg_query::MergeStmt& s, const Scope* outer, bool t
   apply(level, nullptr);
   if (target.policy == nullptr) return;
   const TablePolicy& policy = *target.policy;
-  auto quals = qualifiers(s.relation());
+  auto quals = qualifiers(s.relation(), target.relation);
   quals.push_back(policy.column);
   if (policy.strategy == Strategy::kSoft && filter_) {
     tree::and_into(*s.mutable_join_condition(), tree::is_null(tree::column_ref(quals)));

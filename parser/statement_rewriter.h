@@ -90,7 +90,7 @@ class StatementRewriter {
 
   Resolved resolve(const pg_query::RangeVar& rv, const Scope* scope);
   Resolved lookup(const config::QualifiedName& name);
-  std::vector<std::string> qualifiers(const pg_query::RangeVar& rv) const;
+  std::vector<std::string> qualifiers(const pg_query::RangeVar& rv, const Relation* relation) const;
   std::string marker_name(const pg_query::RangeVar& rv, const Ref& ref) const;
   std::string unique_cte_name(const std::string& base);
   void fail(std::string sqlstate, std::string message, std::string hint = {});
