@@ -4,7 +4,7 @@ set -euo pipefail
 export DEBIAN_FRONTEND=noninteractive
 apt-get update -q
 apt-get install -y -q --no-install-recommends \
-  build-essential cmake ninja-build pkg-config git ca-certificates openssl \
+  build-essential cmake ninja-build ccache pkg-config git ca-certificates openssl \
   libboost-dev libboost-system-dev libssl-dev libpg-query-dev protobuf-compiler libprotobuf-dev \
   libspdlog-dev libfmt-dev libyaml-cpp-dev libgtest-dev libgmock-dev googletest libbenchmark-dev \
   libpq-dev postgresql-15 postgresql-contrib pgbouncer \
