@@ -1,6 +1,12 @@
 // `tombstone rewrite`: shows how a session would rewrite SQL (a debugging aid), and drives the
 // equivalence oracle with --batch (NUL-separated statements in, one JSON line each out).
+#include <cctype>
 #include <cstdio>
+#include <functional>
+#include <map>
+#include <optional>
+#include <string>
+#include <string_view>
 #include <iostream>
 #include <iterator>
 
@@ -9,6 +15,7 @@
 #include "tools/cli.h"
 #include "tools/commands.h"
 #include "tools/json.h"
+#include "tools/pg.h"
 
 namespace tombstone::tools {
 namespace {
@@ -61,6 +68,45 @@ std::string json_line(const parser::Rewrite& r) {
   return out + "}";
 }
 
+std::optional<parser::Catalog> load_catalog(Connection& conn, const config::Config& config) {
+  auto rows = conn.exec(parser::catalog_query(config));
+  if (!rows) {
+    std::fprintf(stderr, "tombstone rewrite: reading the catalog failed: %s\n",
+                 rows.error().describe().c_str());
+    return std::nullopt;
+  }
+  std::vector<std::vector<std::string>> text_rows;
+  text_rows.reserve(rows->rows.size());
+  for (const auto& r : rows->rows) {
+    std::vector<std::string> row;
+    for (const auto& v : r) row.push_back(v.value_or(""));
+    text_rows.push_back(std::move(row));
+  }
+  return parser::catalog_from_rows(text_rows);
+}
+
+// First keyword of `sql`, lower-case (leading blanks and `--` comments skipped); `*end` is set to
+// the offset just after it.
+std::string first_word(std::string_view sql, std::size_t* end = nullptr) {
+  std::size_t i = 0;
+  while (i < sql.size()) {
+    if (std::isspace(static_cast<unsigned char>(sql[i]))) {
+      ++i;
+    } else if (sql.substr(i, 2) == "--") {
+      const auto eol = sql.find('\n', i);
+      i = eol == std::string_view::npos ? sql.size() : eol + 1;
+    } else {
+      break;
+    }
+  }
+  std::string word;
+  while (i < sql.size() && std::isalpha(static_cast<unsigned char>(sql[i]))) {
+    word += static_cast<char>(std::tolower(static_cast<unsigned char>(sql[i++])));
+  }
+  if (end != nullptr) *end = i;
+  return word;
+}
+
 }  // namespace
 
 int rewrite_command(int argc, char** argv) {
@@ -99,20 +145,9 @@ int rewrite_command(int argc, char** argv) {
 
   parser::Catalog catalog;
   if (ctx->conn) {
-    auto rows = ctx->conn->exec(parser::catalog_query(ctx->config));
-    if (!rows) {
-      std::fprintf(stderr, "tombstone rewrite: reading the catalog failed: %s\n",
-                   rows.error().describe().c_str());
-      return kExitFailure;
-    }
-    std::vector<std::vector<std::string>> text_rows;
-    text_rows.reserve(rows->rows.size());
-    for (const auto& r : rows->rows) {
-      std::vector<std::string> row;
-      for (const auto& v : r) row.push_back(v.value_or(""));
-      text_rows.push_back(std::move(row));
-    }
-    catalog = parser::catalog_from_rows(text_rows);
+    auto loaded = load_catalog(*ctx->conn, ctx->config);
+    if (!loaded) return kExitFailure;
+    catalog = std::move(*loaded);
     if (!ctx->args.has("user")) {
       auto user = ctx->conn->exec("SELECT session_user::text");
       if (user && !user->rows.empty() && user->rows[0][0]) session.session_user = *user->rows[0][0];
@@ -148,17 +183,80 @@ int rewrite_command(int argc, char** argv) {
     return errors > 0 ? kExitFailure : kExitOk;
   }
 
-  // --batch: NUL separates statements; a trailing NUL does not start another one.
+  // --batch: NUL separates statements; a trailing NUL does not start another one. The batch is
+  // one session's script, as the proxy would see it: SQL-level PREPARE fix-ups carry over to
+  // later EXECUTEs, and DDL changes the catalog later statements are rewritten with. The tool
+  // does not run the script, so with --dsn it runs each DDL statement itself, inside a
+  // transaction that is never committed (rolled back at every ROLLBACK of the script and at the
+  // end), and reads the catalog again — e.g. CREATE TEMP TABLE shadowing a managed table.
+  auto exec_quiet = [&](const std::string& sql) {
+    return ctx->conn && ctx->conn->exec(sql).has_value();
+  };
+  bool in_tx = exec_quiet("BEGIN");
+  if (in_tx && ctx->args.has("search-path")) {
+    in_tx = ctx->conn
+                ->exec("SELECT pg_catalog.set_config('search_path', $1, false)",
+                       {std::string(*ctx->args.get("search-path"))})
+                .has_value();
+  }
+  bool tx_changed = false;  // the tool's transaction holds DDL of the script
+  auto reload = [&]() -> bool {
+    auto loaded = load_catalog(*ctx->conn, ctx->config);
+    if (!loaded) return false;
+    catalog = std::move(*loaded);
+    return true;
+  };
+  std::map<std::string, parser::TagFixup, std::less<>> prepared;
   std::size_t start = 0;
   while (start < input.size()) {
     std::size_t end = input.find('\0', start);
     if (end == std::string::npos) end = input.size();
-    auto r = parser::rewrite(std::string_view(input).substr(start, end - start), ctx->config,
-                             catalog, session);
+    const std::string_view text = std::string_view(input).substr(start, end - start);
+    auto r = parser::rewrite(text, ctx->config, catalog, session);
+    bool ddl = false;
+    for (auto& statement : r.statements) {
+      ddl = ddl || (statement.ddl && !statement.error);
+      if (statement.prepared_name) prepared[*statement.prepared_name] = statement.prepared_fixup;
+      if (statement.execute_name && statement.fixup == parser::TagFixup::kNone) {
+        auto it = prepared.find(*statement.execute_name);
+        if (it != prepared.end()) statement.fixup = it->second;
+      }
+      if (statement.deallocate_name) {
+        if (statement.deallocate_name->empty()) {
+          prepared.clear();
+        } else {
+          prepared.erase(*statement.deallocate_name);
+        }
+      }
+    }
     std::string line = json_line(r) + "\n";
     std::fwrite(line.data(), 1, line.size(), stdout);
+    if (in_tx && ddl) {
+      // A DDL statement that fails on the server changes nothing: undo it to the savepoint.
+      if (exec_quiet("SAVEPOINT tombstone_rewrite")) {
+        const bool ok = exec_quiet(r.sql);
+        in_tx = exec_quiet(ok ? "RELEASE SAVEPOINT tombstone_rewrite"
+                              : "ROLLBACK TO SAVEPOINT tombstone_rewrite");
+        if (ok) {
+          tx_changed = true;
+          if (!reload()) return kExitFailure;
+        }
+      }
+    }
+    if (in_tx && tx_changed) {
+      // ROLLBACK / ABORT of the script (not ROLLBACK TO SAVEPOINT, nor ROLLBACK PREPARED).
+      std::size_t after = 0;
+      const std::string word = first_word(text, &after);
+      const std::string next = first_word(text.substr(after));
+      if ((word == "rollback" || word == "abort") && next != "to" && next != "prepared") {
+        in_tx = exec_quiet("ROLLBACK") && exec_quiet("BEGIN");
+        tx_changed = false;
+        if (!reload()) return kExitFailure;
+      }
+    }
     start = end + 1;
   }
+  if (in_tx) exec_quiet("ROLLBACK");
   std::fflush(stdout);
   return kExitOk;
 }

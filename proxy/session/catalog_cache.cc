@@ -3,26 +3,29 @@
 namespace tombstone::session {
 
 std::shared_ptr<const parser::Catalog> CatalogCache::find(const std::string& database,
+                                                          const std::string& role,
                                                           std::uint64_t generation) const {
   std::lock_guard lock(mutex_);
-  auto it = entries_.find({database, generation});
+  auto it = entries_.find(Key{database, role, generation});
   return it == entries_.end() ? nullptr : it->second;
 }
 
 std::shared_ptr<const parser::Catalog> CatalogCache::store(const std::string& database,
+                                                           const std::string& role,
                                                            std::uint64_t generation,
                                                            parser::Catalog catalog, bool publish,
                                                            bool* first) {
   // catalog_from_rows() already gave the snapshot a process-unique version.
   auto shared = std::make_shared<const parser::Catalog>(std::move(catalog));
   std::lock_guard lock(mutex_);
-  const bool had = entries_.contains({database, generation});
+  const Key key{database, role, generation};
+  const bool had = entries_.contains(key);
   if (first != nullptr) *first = !had;
   if (publish) {
     for (auto it = entries_.begin(); it != entries_.end();) {
-      it = it->first.second < generation ? entries_.erase(it) : std::next(it);
+      it = it->first.generation < generation ? entries_.erase(it) : std::next(it);
     }
-    entries_[{database, generation}] = shared;
+    entries_[key] = shared;
   }
   return shared;
 }

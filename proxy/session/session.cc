@@ -134,6 +134,14 @@ std::string quote_literal(std::string_view s) {
 
 }  // namespace
 
+constexpr std::string_view kChannelBindingHint =
+    "tombstone: the client's TLS ends at Tombstone, so SCRAM channel binding cannot work through "
+    "it; connect with channel_binding=disable, or set tls.upstream.mode: disable";
+
+// The last statement of the startup invisible query.
+constexpr std::string_view kSessionQuery =
+    "SELECT pg_catalog.current_setting('search_path'), session_user::pg_catalog.text";
+
 std::string admin_query(const std::vector<std::string>& roles) {
   // Only roles that exist are considered (via pg_roles), so a role missing from this database
   // cluster makes nobody admin instead of raising an error.
@@ -558,7 +566,7 @@ void Session::adopt_latest_config() {
     pending_config_.reset();
     return;
   }
-  if (auto cached = env_.catalogs().find(startup_.database, latest->generation)) {
+  if (auto cached = env_.catalogs().find(startup_.database, state_.session_user, latest->generation)) {
     config_ = latest;
     catalog_ = std::move(cached);
     pending_config_.reset();
@@ -645,6 +653,7 @@ const parser::Rewrite* Session::rewrite(std::string_view sql) {
                           ? metrics::RefusalReason::kUnparsable
                           : metrics::RefusalReason::kUnsupported);
     } else if (statement.changed) {
+      m.statements_rewritten.add();
       for (const auto& target : statement.deletes) m.count_rewrite(target.table, target.strategy);
     }
   }
@@ -960,6 +969,10 @@ Next Session::handle_server(char type, std::string_view body, Outputs out) {
       forward_raw(type, body, out.to_client);
       return Next::kContinue;
     case 'E':
+      if (phase_ == Phase::kAuthenticating) {
+        forward_auth_error(body, out);
+        return Next::kContinue;
+      }
       queue_->drop_until_sync();
       settings_.on_error();
       forward_raw(type, body, out.to_client);
@@ -970,6 +983,35 @@ Next Session::handle_server(char type, std::string_view body, Outputs out) {
       forward_raw(type, body, out.to_client);
       return Next::kContinue;
   }
+}
+
+// An ErrorResponse during authentication. SCRAM with TLS on both sides and the client's default
+// channel_binding=prefer fails in the server (DESIGN §5): the client cannot guess why, so the
+// error gets a hint naming the fix; every field the server sent is kept.
+void Session::forward_auth_error(std::string_view body, Outputs out) {
+  auto decoded = wire::decode_backend('E', body);
+  if (decoded) {
+    auto& error = std::get<wire::ErrorResponse>(*decoded);
+    std::string message(error.message());
+    std::ranges::transform(message, message.begin(),
+                           [](unsigned char c) { return static_cast<char>(std::tolower(c)); });
+    if (message.find("channel binding") != std::string::npos) {
+      spdlog::warn(
+          "tombstone: SCRAM channel binding failed for user={} database={} ({}): the client's "
+          "TLS ends at Tombstone; the client must use channel_binding=disable, or set "
+          "tls.upstream.mode: disable",
+          startup_.user, startup_.database, error.message());
+      auto hint = std::ranges::find_if(error.fields, [](const auto& f) { return f.first == 'H'; });
+      if (hint == error.fields.end()) {
+        error.fields.emplace_back('H', std::string(kChannelBindingHint));
+      } else {
+        hint->second = std::string(kChannelBindingHint) + "\n" + hint->second;
+      }
+      wire::encode(error, out.to_client);
+      return;
+    }
+  }
+  forward_raw('E', body, out.to_client);
 }
 
 void Session::on_command_complete(std::string_view tag, Outputs out) {
@@ -1083,7 +1125,7 @@ bool Session::start_hidden_query(bool startup, bool with_admin, bool force_catal
   with_admin = with_admin && !cfg.admin_roles.empty();
   bool with_catalog = needs_catalog(cfg);
   if (with_catalog && !force_catalog) {
-    if (auto cached = env_.catalogs().find(startup_.database, cfg.generation)) {
+    if (auto cached = env_.catalogs().find(startup_.database, state_.session_user, cfg.generation)) {
       catalog_ = std::move(cached);
       with_catalog = false;
     }
@@ -1092,16 +1134,33 @@ bool Session::start_hidden_query(bool startup, bool with_admin, bool force_catal
     refresh_wanted_ = false;
     if (pending_config_ && !with_admin) config_ = std::move(pending_config_);
   }
-  if (!with_admin && !with_catalog) {
+  // The startup query also reads the session's real search_path whenever this session rewrites.
+  const bool with_session = startup && needs_catalog(cfg);
+  if (!with_admin && !with_catalog && !with_session) {
     if (pending_config_) config_ = std::move(pending_config_);
     if (startup) state_.admin = false;
     return false;
   }
   std::string sql;
-  if (with_admin) sql = admin_query(cfg.admin_roles);
+  int statements = 0;
+  hidden_.catalog_index = -1;
+  hidden_.session_index = -1;
+  hidden_.server_session.reset();
+  if (with_admin) {
+    sql = admin_query(cfg.admin_roles);
+    ++statements;
+  }
   if (with_catalog) {
     if (!sql.empty()) sql += ";\n";
     sql += parser::catalog_query(cfg);
+    hidden_.catalog_index = statements++;
+  }
+  if (with_session) {
+    // The session's real search_path: role/database defaults (ALTER ROLE ... SET search_path)
+    // are applied by the server and never appear in the startup packet.
+    if (!sql.empty()) sql += ";\n";
+    sql += kSessionQuery;
+    hidden_.session_index = statements++;
   }
   wire::encode(wire::Query{std::move(sql)}, out.to_server);
   hidden_.active = true;
@@ -1128,7 +1187,11 @@ Next Session::handle_hidden_response(char type, std::string_view body, Outputs o
       auto& row = std::get<wire::DataRow>(*decoded);
       if (hidden_.with_admin && hidden_.statement == 0) {
         hidden_.admin = !row.columns.empty() && row.columns[0] && *row.columns[0] == "t";
-      } else {
+      } else if (hidden_.statement == hidden_.session_index) {
+        if (row.columns.size() == 2 && row.columns[0] && row.columns[1]) {
+          hidden_.server_session.emplace(std::move(*row.columns[0]), std::move(*row.columns[1]));
+        }
+      } else if (hidden_.statement == hidden_.catalog_index) {
         std::vector<std::string> values;
         values.reserve(row.columns.size());
         for (auto& c : row.columns) values.push_back(c ? std::move(*c) : std::string());
@@ -1172,12 +1235,23 @@ Next Session::finish_hidden_query(Outputs out) {
     // The admin result is the first statement; if it failed, nobody is admin.
     state_.admin = hidden_.admin && !(hidden_.failed && hidden_.statement == 0);
   }
+  if (hidden_.server_session) {
+    // Only the startup query reads these: no statement of the client has run yet, so the
+    // server's values are also what RESET returns to.
+    TrackedSettings values = settings_.current();
+    values.search_path = parser::parse_search_path(hidden_.server_session->first);
+    state_.default_search_path = values.search_path;
+    state_.session_user = std::move(hidden_.server_session->second);
+    settings_.set_startup(std::move(values));
+    hidden_.server_session.reset();
+  }
   if (hidden_.with_catalog) {
-    const bool catalog_ok = !hidden_.failed && hidden_.statement == (hidden_.with_admin ? 2 : 1);
+    // Every statement of the invisible query ran (an error skips the rest of a simple Query).
+    const bool catalog_ok = !hidden_.failed && hidden_.statement > hidden_.catalog_index;
     if (catalog_ok) {
       bool first = false;
       catalog_ =
-          env_.catalogs().store(startup_.database, cfg.generation,
+          env_.catalogs().store(startup_.database, state_.session_user, cfg.generation,
                                 parser::catalog_from_rows(hidden_.rows), hidden_.publish, &first);
       if (first && hidden_.publish) {
         for (const auto& missing : missing_tables(cfg, *catalog_)) {

@@ -153,6 +153,7 @@ class Session {
   void forward_raw(char type, std::string_view body, std::string& out);
   const parser::Rewrite* rewrite(std::string_view sql);
   StatementInfo info_for(const parser::StatementRewrite& statement);
+  void forward_auth_error(std::string_view body, Outputs out);
   void on_command_complete(std::string_view tag, Outputs out);
   Next on_ready_for_query(char status, std::string_view body, Outputs out);
   void log_deletes(const StatementInfo& info, std::string_view tag);
@@ -210,6 +211,9 @@ class Session {
     bool publish = true;   // catalog taken outside a transaction block: share it
     bool reparse = false;  // Close + Parse of a stale named statement, not a catalog query
     int statement = 0;     // index of the statement whose responses arrive now
+    int catalog_index = -1;  // index of the catalog statement, -1: none
+    int session_index = -1;  // index of the startup statement reading search_path/session_user
+    std::optional<std::pair<std::string, std::string>> server_session;  // (search_path, user)
     bool admin = false;
     bool failed = false;
     std::string held;  // the client's ReadyForQuery, released when done

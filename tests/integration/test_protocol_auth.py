@@ -293,6 +293,12 @@ def test_scram_with_tls_on_both_sides(tls_cluster, certs):
         with pytest.raises(psycopg2.OperationalError) as err:
             connect(dsn + " channel_binding=prefer", password="scram secret")
         assert "channel binding" in str(err.value), str(err.value) + log_tail(ts)
+        # Tombstone adds a hint naming the fix to the server's error, and logs a warning.
+        assert "HINT:  tombstone: the client's TLS ends at Tombstone, so SCRAM channel binding " \
+            "cannot work through it; connect with channel_binding=disable, or set " \
+            "tls.upstream.mode: disable" in str(err.value), str(err.value)
+        assert re.search(r"warn.*SCRAM channel binding failed for user=scram_user",
+                         ts.log_text()), log_tail(ts)
         # channel_binding=require cannot be met: the client's TLS session ends at Tombstone.
         with pytest.raises(psycopg2.OperationalError, match="channel binding"):
             connect(dsn + " channel_binding=require", password="scram secret")

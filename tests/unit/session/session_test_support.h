@@ -5,6 +5,7 @@
 #include <gtest/gtest.h>
 
 #include <memory>
+#include <optional>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -108,6 +109,18 @@ inline std::vector<std::vector<std::string>> users_catalog_rows() {
           {"public", "users", "r", "3", "deleted_at", "timestamp with time zone", "f"}};
 }
 
+// The responses to the startup query's last statement (the session's real search_path and
+// session_user), without ReadyForQuery. No search_path: an answer without rows, which leaves the
+// session with what the startup packet said.
+inline std::string session_answer(const std::optional<std::string>& search_path,
+                                  const std::string& user = "alice") {
+  std::string answer = bytes_of(wire::RowDescription{});
+  if (!search_path) return answer + bytes_of(wire::CommandComplete{"SELECT 0"});
+  answer += bytes_of(wire::DataRow{{*search_path, user}});
+  answer += bytes_of(wire::CommandComplete{"SELECT 1"});
+  return answer;
+}
+
 // The catalog statement's responses (without ReadyForQuery).
 inline std::string catalog_answer(const std::vector<std::vector<std::string>>& rows) {
   std::string answer = bytes_of(wire::RowDescription{});
@@ -143,7 +156,8 @@ class Harness {
   void connect(std::vector<std::pair<std::string, std::string>> params = {{"user", "alice"},
                                                                           {"database", "app"}},
                bool admin = false,
-               std::vector<std::vector<std::string>> catalog_rows = users_catalog_rows()) {
+               std::vector<std::vector<std::string>> catalog_rows = users_catalog_rows(),
+               std::optional<std::string> server_search_path = std::nullopt) {
     ASSERT_EQ(client(bytes_of(wire::StartupMessage{wire::kProtocolV3, params})),
               Next::kConnectUpstream);
     to_server.clear();
@@ -163,7 +177,12 @@ class Harness {
         answer += bytes_of(wire::CommandComplete{"SELECT 1"});
       }
       if (!cfg.tables.empty()) {
+        std::string user = "alice";
+        for (const auto& [name, value] : params) {
+          if (name == "user") user = value;
+        }
         answer += catalog_answer(catalog_rows);
+        answer += session_answer(server_search_path, user);
       }
       answer += bytes_of(wire::ReadyForQuery{'I'});
       ASSERT_EQ(server(answer), Next::kContinue);

@@ -259,19 +259,89 @@ TEST(SessionAuth, RoleNamedLikeTheAdminRoleInStartupGetsNothing) {
   EXPECT_EQ(h.session->state().visibility, parser::Visibility::kActive);
 }
 
-TEST(SessionAuth, CatalogQueryRunsOnceAndIsCachedPerDatabase) {
-  Harness h(users_config());
-  h.connect();
-  // A second session on the same environment reuses the snapshot: no invisible query.
-  Session second(h.env);
+// Connects a second session on `h`'s environment as `user`; returns the invisible query text
+// it sent after authentication ("" if none).
+std::string second_session_query(Harness& h, Session& second, const std::string& user) {
   std::string to_client, to_server;
-  second.from_client(startup(), {to_client, to_server});
+  second.from_client(startup({{"user", user}, {"database", "app"}}), {to_client, to_server});
   to_server.clear();
   const std::string greeting =
       bytes_of(wire::Authentication{wire::kAuthOk, ""}) + bytes_of(wire::ReadyForQuery{'I'});
   second.from_server(greeting, {to_client, to_server});
-  EXPECT_TRUE(to_server.empty());
-  EXPECT_EQ(to_client, greeting);
+  auto sent = decode_all(wire::Side::kFrontend, to_server);
+  (void)h;
+  return sent.size() == 1 && sent[0].type == 'Q' ? query_text(sent[0]) : std::string();
+}
+
+TEST(SessionAuth, CatalogQueryRunsOnceAndIsCachedPerDatabaseAndRole) {
+  Harness h(users_config());
+  h.connect();
+  // A second session of the same role reuses the snapshot: it only reads its own search_path.
+  Session second(h.env);
+  const std::string again = second_session_query(h, second, "alice");
+  EXPECT_EQ(again.find("pg_namespace"), std::string::npos) << again;
+  EXPECT_NE(again.find("current_setting('search_path')"), std::string::npos) << again;
+  // Another role may have USAGE on other schemas: it takes its own snapshot.
+  Session third(h.env);
+  const std::string other = second_session_query(h, third, "bob");
+  EXPECT_NE(other.find("pg_namespace"), std::string::npos) << other;
+}
+
+TEST(SessionAuth, CatalogCacheIsKeyedByRole) {
+  CatalogCache cache;
+  cache.store("app", "alice", 1, parser::catalog_from_rows(users_catalog_rows()), true);
+  EXPECT_NE(cache.find("app", "alice", 1), nullptr);
+  EXPECT_EQ(cache.find("app", "bob", 1), nullptr);
+  EXPECT_EQ(cache.find("other", "alice", 1), nullptr);
+  // A newer generation drops the older snapshots of every role.
+  cache.store("app", "bob", 2, parser::catalog_from_rows({}), true);
+  EXPECT_EQ(cache.find("app", "alice", 1), nullptr);
+  EXPECT_NE(cache.find("app", "bob", 2), nullptr);
+}
+
+TEST(SessionAuth, SearchPathAndSessionUserComeFromTheServer) {
+  Harness h(users_config());
+  // ALTER ROLE alice SET search_path = crm, public: the startup packet does not say so.
+  h.connect({{"user", "alice"}, {"database", "app"}}, false, users_catalog_rows(), "crm, public");
+  const std::vector<std::string> expected = {"crm", "public"};
+  EXPECT_EQ(h.session->state().search_path, expected);
+  EXPECT_EQ(h.session->state().default_search_path, expected);
+  EXPECT_EQ(h.session->state().session_user, "alice");
+  // RESET search_path returns to the role's default, not the built-in one.
+  h.client(bytes_of(wire::Query{"SET search_path = public"}));
+  h.server(bytes_of(wire::CommandComplete{"SET"}) + bytes_of(wire::ReadyForQuery{'I'}));
+  h.client(bytes_of(wire::Query{"RESET search_path"}));
+  h.server(bytes_of(wire::CommandComplete{"RESET"}) + bytes_of(wire::ReadyForQuery{'I'}));
+  h.to_server.clear();
+  h.client(bytes_of(wire::Query{"SELECT 1"}));  // rebuilds the rewriter state
+  EXPECT_EQ(h.session->state().search_path, expected);
+}
+
+TEST(SessionAuth, ChannelBindingErrorDuringAuthGetsAHint) {
+  Harness h;
+  h.client(startup());
+  h.to_client.clear();
+  auto error = wire::make_error("FATAL", "08P01", "SCRAM channel binding negotiation error");
+  error.fields.emplace_back('D', "detail kept");
+  h.server(bytes_of(error));
+  auto out = h.sent_to_client();
+  ASSERT_EQ(types_of(out), "E");
+  const auto forwarded = error_of(out[0]);
+  EXPECT_EQ(forwarded.code(), "08P01");
+  EXPECT_EQ(forwarded.message(), "SCRAM channel binding negotiation error");
+  EXPECT_EQ(forwarded.field('D'), "detail kept");
+  EXPECT_NE(forwarded.field('H').find("channel_binding=disable"), std::string_view::npos);
+  EXPECT_NE(forwarded.field('H').find("tls.upstream.mode: disable"), std::string_view::npos);
+}
+
+TEST(SessionAuth, OtherAuthErrorsPassThroughUnchanged) {
+  Harness h;
+  h.client(startup());
+  h.to_client.clear();
+  const std::string error = bytes_of(
+      wire::make_error("FATAL", "28P01", "password authentication failed for user \"alice\""));
+  h.server(error);
+  EXPECT_EQ(h.to_client, error);
 }
 
 TEST(SessionAuth, PoliciesLimitedToOtherDatabasesNeedNoCatalog) {
