@@ -39,7 +39,7 @@ ctest_stage() {
   ctest_args=("$@")
   echo "== [$name] configure and build ($dir)"
   local t0=$SECONDS
-  if ! cmake -S . -B "$dir" -G Ninja "${cmake_args[@]}" >"$logs/$name.cmake" 2>&1; then
+  if ! cmake -S . -B "$dir" -G Ninja -DTOMBSTONE_CCACHE=ON "${cmake_args[@]}" >"$logs/$name.cmake" 2>&1; then
     cat "$logs/$name.cmake"
     failures+=("$name: cmake")
     failed=$((failed + 1))
@@ -96,9 +96,13 @@ if stage_enabled fuzz; then
   t0=$SECONDS
   FUZZ_SECONDS=${FUZZ_SECONDS:-30} bash tests/fuzz/run_fuzzers.sh >"$logs/fuzz.log" 2>&1
   rc=$?
-  # libFuzzer's progress lines are noise; on failure show everything else (the crash report).
-  grep -vE '^#[0-9]+[[:space:]]+(NEW|REDUCE|pulse|INITED|RELOAD)' "$logs/fuzz.log" |
-    if ((rc == 0)); then tail -n 30; else cat; fi
+  # On success, one line per fuzzer with its run count; on failure everything but libFuzzer's
+  # progress lines (so the crash report and reproducer path show).
+  if ((rc == 0)); then
+    grep -E '^== fuzz_|^Done [0-9]+ runs|^stat::new_units_added|^To fuzz longer' "$logs/fuzz.log"
+  else
+    grep -vE '^#[0-9]+[[:space:]]+(NEW|REDUCE|pulse|INITED|RELOAD)' "$logs/fuzz.log"
+  fi
   echo "== [fuzz] finished in $((SECONDS - t0)) s (exit $rc)"
   n=$(grep -c '^== fuzz_' "$logs/fuzz.log")
   bad=$(sed -n 's/^FUZZER FAILURE: \(.*\) (reproducers.*/\1/p' "$logs/fuzz.log" | wc -w)

@@ -29,7 +29,7 @@ for symbolizer in /usr/lib/llvm-16/bin/llvm-symbolizer /usr/lib/llvm-14/bin/llvm
 done
 export UBSAN_OPTIONS=${UBSAN_OPTIONS:-print_stacktrace=1}
 
-CC=$cc CXX=$cxx cmake -S . -B "$build" -G Ninja -DCMAKE_BUILD_TYPE=RelWithDebInfo \
+CC=$cc CXX=$cxx cmake -S . -B "$build" -G Ninja -DTOMBSTONE_CCACHE=ON -DCMAKE_BUILD_TYPE=RelWithDebInfo \
   -DTOMBSTONE_FUZZ=ON -DTOMBSTONE_BENCHMARKS=OFF >/dev/null
 
 targets=${FUZZ_TARGETS:-$(sed -n 's/^tombstone_add_fuzzer(\(fuzz_[A-Za-z0-9_]*\).*/\1/p' \

@@ -15,7 +15,8 @@ import urllib.request
 
 import pytest
 
-from harness import PG_BIN, REPO, PgCluster, free_port, tombstone_bin, wait_for_port
+from harness import PG_BIN, REPO, SANITIZED, PgCluster, free_port, tombstone_bin, \
+    wait_for_port
 
 PSQL = str(PG_BIN / "psql")
 
@@ -163,6 +164,8 @@ def test_build_sh_rejects_unknown_arguments():
     assert out.returncode == 2 and "unknown argument" in out.stderr
 
 
+@pytest.mark.skipif(SANITIZED, reason="a sanitizer build links libasan/libubsan, which the "
+                                       "runtime image never ships")
 def test_runtime_package_list_covers_every_linked_library():
     # The runtime image installs only deploy/packages-runtime.txt: every shared library the
     # binary links directly must come from one of those packages or from the base image.
