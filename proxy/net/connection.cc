@@ -1,5 +1,6 @@
 #include "proxy/net/connection.h"
 
+#include <malloc.h>
 #include <openssl/ssl.h>
 #include <openssl/x509v3.h>
 #include <spdlog/spdlog.h>
@@ -162,6 +163,9 @@ class Connection : public std::enable_shared_from_this<Connection> {
     metrics::metrics().connections_open.sub();
     worker_.live.erase(this);
     worker_.live_total.fetch_sub(1, std::memory_order_relaxed);
+    // glibc keeps freed memory in each thread's arena; once this worker has no sessions left,
+    // hand it back so RSS returns near its idle level after a burst of sessions (issue 7).
+    if (worker_.live.empty()) ::malloc_trim(0);
   }
 
   awaitable<void> run();
