@@ -3,12 +3,12 @@
 #include <cctype>
 #include <cstdio>
 #include <functional>
+#include <iostream>
+#include <iterator>
 #include <map>
 #include <optional>
 #include <string>
 #include <string_view>
-#include <iostream>
-#include <iterator>
 
 #include "parser/catalog.h"
 #include "parser/rewriter.h"

@@ -7,12 +7,12 @@
 // per statement.
 #pragma once
 
+#include <compare>
 #include <cstdint>
 #include <map>
 #include <memory>
 #include <mutex>
 #include <string>
-#include <compare>
 #include <utility>
 #include <vector>
 
@@ -30,8 +30,8 @@ class CatalogCache {
   // `publish` (a snapshot taken inside an uncommitted transaction must stay private to its
   // session) and returns it. Entries of older generations are dropped. `first` is set when this
   // (database, role, generation) had no entry yet, so that problems are logged once per reload.
-  std::shared_ptr<const parser::Catalog> store(const std::string& database,
-                                               const std::string& role, std::uint64_t generation, parser::Catalog catalog,
+  std::shared_ptr<const parser::Catalog> store(const std::string& database, const std::string& role,
+                                               std::uint64_t generation, parser::Catalog catalog,
                                                bool publish, bool* first = nullptr);
 
   // An empty catalog with its own version, for sessions whose catalog query failed.

@@ -566,7 +566,8 @@ void Session::adopt_latest_config() {
     pending_config_.reset();
     return;
   }
-  if (auto cached = env_.catalogs().find(startup_.database, state_.session_user, latest->generation)) {
+  if (auto cached =
+          env_.catalogs().find(startup_.database, state_.session_user, latest->generation)) {
     config_ = latest;
     catalog_ = std::move(cached);
     pending_config_.reset();
@@ -838,6 +839,8 @@ bool Session::reparse_before_bind(std::string_view name, std::string_view bind_b
   hidden_.with_catalog = false;
   hidden_.reparse = true;
   hidden_.statement = 0;
+  hidden_.catalog_index = -1;
+  hidden_.session_index = -1;
   hidden_.failed = false;
   hidden_.rows.clear();
   return wait();
@@ -1125,7 +1128,8 @@ bool Session::start_hidden_query(bool startup, bool with_admin, bool force_catal
   with_admin = with_admin && !cfg.admin_roles.empty();
   bool with_catalog = needs_catalog(cfg);
   if (with_catalog && !force_catalog) {
-    if (auto cached = env_.catalogs().find(startup_.database, state_.session_user, cfg.generation)) {
+    if (auto cached =
+            env_.catalogs().find(startup_.database, state_.session_user, cfg.generation)) {
       catalog_ = std::move(cached);
       with_catalog = false;
     }

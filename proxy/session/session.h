@@ -208,9 +208,9 @@ class Session {
     bool startup = false;  // the first one, right after authentication
     bool with_admin = false;
     bool with_catalog = false;
-    bool publish = true;   // catalog taken outside a transaction block: share it
-    bool reparse = false;  // Close + Parse of a stale named statement, not a catalog query
-    int statement = 0;     // index of the statement whose responses arrive now
+    bool publish = true;     // catalog taken outside a transaction block: share it
+    bool reparse = false;    // Close + Parse of a stale named statement, not a catalog query
+    int statement = 0;       // index of the statement whose responses arrive now
     int catalog_index = -1;  // index of the catalog statement, -1: none
     int session_index = -1;  // index of the startup statement reading search_path/session_user
     std::optional<std::pair<std::string, std::string>> server_session;  // (search_path, user)

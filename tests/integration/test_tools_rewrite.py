@@ -91,6 +91,28 @@ def test_search_path_decides_what_an_unqualified_name_means(db):
         db.sql(f"ALTER DATABASE {db.name} RESET search_path")
 
 
+def test_batch_carries_prepare_fixups_to_execute(db):
+    out = batch(db, ["PREPARE d1 (int) AS DELETE FROM users WHERE id = $1", "EXECUTE d1(1)",
+                     "DEALLOCATE d1", "EXECUTE d1(1)"])
+    # The server reports EXECUTE of the rewritten DELETE as UPDATE 1: it must become DELETE 1.
+    assert out[1]["fixups"] == ["delete"]
+    assert out[3]["fixups"] == ["none"]  # deallocated: a different statement if re-prepared
+
+
+def test_batch_sees_the_catalog_its_ddl_makes_and_leaves_nothing_behind(db):
+    out = batch(db, ["BEGIN", "CREATE TEMP TABLE users AS SELECT 1 AS id", "SELECT * FROM users",
+                     "ROLLBACK", "SELECT * FROM users",
+                     "CREATE TABLE tool_probe (id int)", "SELECT * FROM tool_probe"])
+    # The temp table shadows the managed one: PostgreSQL reads pg_temp first, nothing to filter.
+    assert out[2] == {"sql": "SELECT * FROM users", "changed": False, "fixups": ["none"],
+                      "error": None}
+    # After the script's ROLLBACK the temp table is gone and users is the managed table again.
+    assert out[4]["changed"] is True
+    assert out[6]["error"] is None
+    # The tool ran the DDL only to read the catalog: it never reaches the database.
+    assert db.rows("SELECT count(*) FROM pg_class WHERE relname = 'tool_probe'") == [["0"]]
+
+
 def test_without_dsn_the_catalog_is_empty(db):
     r = subprocess.run([tombstone_bin(), "rewrite", "--config", str(db.config_path), "--batch"],
                        input="SELECT * FROM users\0", capture_output=True, text=True)
