@@ -915,3 +915,25 @@ def proxy_log_tail(proxy, lines=15):
     except OSError:
         return ""
     return "\n  proxy log (last lines):\n    " + "\n    ".join(tail) if tail else ""
+
+
+def proxied_checker(make_soft, make_gone=None, startup=""):
+    """Fixture body shared by the over-the-wire modes: a fresh OracleDatabases, the real proxy in
+    front of it, `make_soft(dsn)` connected THROUGH the proxy to soft_db as the non-admin role and
+    `make_gone(dsn)` (default: the Oracle's own psycopg2 session) directly to gone_db. `startup`
+    is appended to both DSNs (e.g. options). Yields the Oracle; tears everything down after."""
+    dbs = OracleDatabases()
+    proxy, checker = None, None
+    try:
+        proxy = harness.Tombstone(dbs.cluster, config=proxy_config_text()).start()
+        soft = make_soft(f"{proxy.dsn(SOFT_DB, APP_ROLE)} {startup}".strip())
+        gone = make_gone(f"{dbs.dsn(GONE_DB)} {startup}".strip()) if make_gone else None
+        checker = Oracle(dbs, soft, gone)
+        checker.proxy = proxy
+        yield checker
+    finally:
+        if checker is not None:
+            checker.close()
+        if proxy is not None:
+            proxy.stop()
+        dbs.destroy()

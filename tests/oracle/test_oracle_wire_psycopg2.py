@@ -3,7 +3,6 @@ protocol, parameters interpolated client-side) as the non-admin role `app` on so
 the original statements directly on gone_db (DESIGN §1, issue 4 acceptance 1)."""
 import pytest
 
-import harness
 import oracle
 
 MODE = "psycopg2"
@@ -11,20 +10,7 @@ MODE = "psycopg2"
 
 @pytest.fixture(scope="module")
 def checker():
-    dbs = oracle.OracleDatabases()
-    proxy, checker = None, None
-    try:
-        proxy = harness.Tombstone(dbs.cluster, config=oracle.proxy_config_text()).start()
-        soft = oracle.Psycopg2Executor(proxy.dsn(oracle.SOFT_DB, oracle.APP_ROLE))
-        checker = oracle.Oracle(dbs, soft)
-        checker.proxy = proxy
-        yield checker
-    finally:
-        if checker is not None:
-            checker.close()
-        if proxy is not None:
-            proxy.stop()
-        dbs.destroy()
+    yield from oracle.proxied_checker(oracle.Psycopg2Executor)
 
 
 @pytest.mark.parametrize("case", oracle.pytest_params(MODE))

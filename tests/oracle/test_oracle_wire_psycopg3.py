@@ -5,7 +5,6 @@ them as Bind parameters) as the non-admin role `app` on soft_db, against the ori
 directly on gone_db (DESIGN §1 and §5, issue 4 acceptance 1)."""
 import pytest
 
-import harness
 import oracle
 
 MODE = "psycopg3"
@@ -13,21 +12,7 @@ MODE = "psycopg3"
 
 @pytest.fixture(scope="module")
 def checker():
-    dbs = oracle.OracleDatabases()
-    proxy, checker = None, None
-    try:
-        proxy = harness.Tombstone(dbs.cluster, config=oracle.proxy_config_text()).start()
-        soft = oracle.Psycopg3Executor(proxy.dsn(oracle.SOFT_DB, oracle.APP_ROLE))
-        gone = oracle.Psycopg3Executor(dbs.dsn(oracle.GONE_DB))
-        checker = oracle.Oracle(dbs, soft, gone)
-        checker.proxy = proxy
-        yield checker
-    finally:
-        if checker is not None:
-            checker.close()
-        if proxy is not None:
-            proxy.stop()
-        dbs.destroy()
+    yield from oracle.proxied_checker(oracle.Psycopg3Executor, oracle.Psycopg3Executor)
 
 
 @pytest.mark.parametrize("case", oracle.pytest_params(MODE))

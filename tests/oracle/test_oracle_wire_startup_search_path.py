@@ -4,7 +4,6 @@ means the unmanaged crm.users and `accounts` the managed crm.accounts (DESIGN §
 tracked from the startup packet). The whole corpus must still be equivalent."""
 import pytest
 
-import harness
 import oracle
 
 MODE = "startup"
@@ -13,21 +12,7 @@ STARTUP = "options='-c search_path=crm,public'"
 
 @pytest.fixture(scope="module")
 def checker():
-    dbs = oracle.OracleDatabases()
-    proxy, checker = None, None
-    try:
-        proxy = harness.Tombstone(dbs.cluster, config=oracle.proxy_config_text()).start()
-        soft = oracle.Psycopg2Executor(f"{proxy.dsn(oracle.SOFT_DB, oracle.APP_ROLE)} {STARTUP}")
-        gone = oracle.Psycopg2Executor(f"{dbs.dsn(oracle.GONE_DB)} {STARTUP}")
-        checker = oracle.Oracle(dbs, soft, gone)
-        checker.proxy = proxy
-        yield checker
-    finally:
-        if checker is not None:
-            checker.close()
-        if proxy is not None:
-            proxy.stop()
-        dbs.destroy()
+    yield from oracle.proxied_checker(oracle.Psycopg2Executor, oracle.Psycopg2Executor, STARTUP)
 
 
 @pytest.mark.parametrize("case", oracle.pytest_params(MODE))
