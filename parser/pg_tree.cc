@@ -11,7 +11,30 @@ namespace {
 // libpg_query wants NUL-terminated input; statements are usually short, so a copy is cheap.
 std::string terminated(std::string_view sql) { return std::string(sql); }
 
+// A COPY option the server requires a value for, given without one: libpg_query's deparser
+// dereferences the missing value (found by fuzzing), so such a tree is never handed to it.
+bool valueless_copy_option(const pg_query::Node& stmt) {
+  if (!stmt.has_copy_stmt()) return false;
+  for (const auto& o : stmt.copy_stmt().options()) {
+    if (o.has_def_elem() && !o.def_elem().has_arg() &&
+        copy_option_needs_value(o.def_elem().defname())) {
+      return true;
+    }
+  }
+  return false;
+}
+
 }  // namespace
+
+bool copy_option_needs_value(std::string_view name) {
+  static constexpr std::string_view kNeedsValue[] = {
+      "format", "delimiter", "null", "quote", "escape", "encoding",
+      "force_quote", "force_not_null", "force_null"};
+  for (std::string_view n : kNeedsValue) {
+    if (n == name) return true;
+  }
+  return false;
+}
 
 std::expected<pg_query::ParseResult, ParseFailure> parse_sql(std::string_view sql) {
   std::string text = terminated(sql);
@@ -33,6 +56,7 @@ std::expected<pg_query::ParseResult, ParseFailure> parse_sql(std::string_view sq
 }
 
 std::expected<std::string, std::string> deparse_statement(const pg_query::Node& stmt) {
+  if (valueless_copy_option(stmt)) return std::unexpected("COPY option without its value");
   pg_query::ParseResult tree;
   tree.set_version(PG_VERSION_NUM);
   *tree.add_stmts()->mutable_stmt() = stmt;

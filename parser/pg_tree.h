@@ -24,6 +24,9 @@ std::expected<pg_query::ParseResult, ParseFailure> parse_sql(std::string_view sq
 // Deparses one statement node to SQL text (no trailing semicolon).
 std::expected<std::string, std::string> deparse_statement(const pg_query::Node& stmt);
 
+// COPY options the server rejects without a value (FORMAT, DELIMITER, NULL, QUOTE, ...).
+bool copy_option_needs_value(std::string_view name);
+
 struct ScannedToken {
   int start = 0;  // byte offsets into the scanned text
   int end = 0;

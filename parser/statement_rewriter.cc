@@ -2,6 +2,7 @@
 
 #include <algorithm>
 
+#include "parser/pg_tree.h"
 #include "parser/settings.h"
 #include "parser/tree_build.h"
 
@@ -1131,16 +1132,31 @@ void StatementRewriter::merge(pg_query::MergeStmt& s, const Scope* outer, bool t
   }
 }
 
+// The server rejects these COPY options without a value; libpg_query's deparser dereferences the
+// missing value, so a COPY Tombstone rewrites must never carry one to it.
+bool StatementRewriter::refuse_valueless_copy_options(const pg_query::CopyStmt& s) {
+  for (const auto& o : s.options()) {
+    if (!o.has_def_elem() || o.def_elem().has_arg()) continue;
+    if (!copy_option_needs_value(o.def_elem().defname())) continue;
+    fail("42601", "tombstone: COPY option \"" + o.def_elem().defname() + "\" requires a value",
+         "Give the option a value, e.g. (FORMAT csv).");
+    return true;
+  }
+  return false;
+}
+
 void StatementRewriter::copy(pg_query::CopyStmt& s) {
   if (s.has_query()) {
     TagFixup saved = fixup_;  // the tag is COPY n whatever the query becomes
     statement(*s.mutable_query(), nullptr, true, nullptr);
     fixup_ = saved;
+    if (changed_) refuse_valueless_copy_options(s);
     return;
   }
   if (s.is_from() || !s.has_relation() || !filter_) return;
   Resolved target = resolve(s.relation(), nullptr);
   if (target.policy == nullptr || target.policy->strategy != Strategy::kSoft) return;
+  if (refuse_valueless_copy_options(s)) return;
   // COPY t TO copies t alone (not its children): ONLY keeps that.
   Node query;
   auto* sel = query.mutable_select_stmt();

@@ -187,6 +187,8 @@ class Connection : public std::enable_shared_from_this<Connection> {
   void start_pumps(ClientStream& client, ServerStream& server);
   template <typename From>
   awaitable<void> pump(bool from_client, From& from);
+  awaitable<void> linger_client();
+  tcp::socket& client_tcp_lowest() { return client_tls_ ? client_tls_->next_layer() : client_tcp_; }
   void close_both();
 
   Worker& worker_;
@@ -496,8 +498,36 @@ awaitable<void> Connection::pump(bool from_client, From& from) {
     }
     if (to_server > 0 && !co_await server_box_->flush()) co_return;
     if (to_client > 0 && !co_await client_box_->flush()) co_return;
-    if (next != Next::kContinue) co_return;
+    if (next != Next::kContinue) {
+      if (from_client && next == Next::kClose) co_await linger_client();
+      co_return;
+    }
   }
+}
+
+// Tombstone ends the session itself (a fatal protocol error it just reported): the client may
+// still be sending, e.g. the rest of an oversized message. Closing a socket with unread input
+// makes the kernel send a reset, which can destroy the ErrorResponse before the client reads it.
+// So: send FIN, then read and discard until the client closes, 2 s or 16 MiB, whichever is first.
+awaitable<void> Connection::linger_client() {
+  boost::system::error_code ec;
+  client_tcp_lowest().shutdown(tcp::socket::shutdown_send, ec);
+  if (ec) co_return;
+  asio::steady_timer deadline(co_await asio::this_coro::executor);
+  deadline.expires_after(std::chrono::seconds(2));
+  deadline.async_wait([this](boost::system::error_code wec) {
+    if (wec) return;
+    boost::system::error_code ignored;
+    client_tcp_lowest().cancel(ignored);
+  });
+  std::array<char, kReadSize> buf;
+  std::size_t discarded = 0;
+  while (!closed_ && discarded < 16 * 1024 * 1024) {
+    auto n = co_await client_tcp_lowest().async_read_some(asio::buffer(buf), into(ec));
+    if (ec) break;
+    discarded += n;
+  }
+  deadline.cancel();
 }
 
 void Connection::drain() {
