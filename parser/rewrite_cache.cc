@@ -1,5 +1,6 @@
 #include <cstring>
 
+#include "parser/literal_template.h"
 #include "parser/rewriter.h"
 
 namespace tombstone::parser {
@@ -12,20 +13,9 @@ void append_raw(std::string& key, const T& value) {
   key.append(bytes, sizeof(T));
 }
 
-}  // namespace
-
-RewriteCache::RewriteCache(std::size_t max_entries)
-    : max_entries_(max_entries == 0 ? 1 : max_entries) {}
-
-const Rewrite& RewriteCache::get(std::string_view sql, const config::Config& config,
-                                 const Catalog& catalog, const SessionState& session) {
-  if (!may_need_rewrite(sql, config)) {
-    passthrough_.sql.assign(sql.substr(0, sql.find('\0')));
-    return passthrough_;
-  }
-  // Everything rewrite() reads, besides the text, is part of the key.
-  std::string& key = scratch_key_;
-  key.assign(sql);
+// Everything rewrite() reads besides the text: appended to the text (or shape) to make a key.
+void append_session(std::string& key, const config::Config& config, const Catalog& catalog,
+                    const SessionState& session) {
   key += '\0';
   key +=
       static_cast<char>((session.admin ? 1 : 0) | (session.visibility == Visibility::kAll ? 2 : 0) |
@@ -45,19 +35,81 @@ const Rewrite& RewriteCache::get(std::string_view sql, const config::Config& con
     key += '\0';
     key += entry;
   }
-  if (auto it = map_.find(std::string_view(key)); it != map_.end()) {
+}
+
+}  // namespace
+
+template <typename V>
+V* RewriteCache::Lru<V>::find(std::string_view key) {
+  auto it = map_.find(key);
+  if (it == map_.end()) return nullptr;
+  list_.splice(list_.begin(), list_, it->second);
+  return &it->second->value;
+}
+
+template <typename V>
+V& RewriteCache::Lru<V>::insert(std::string key, V value, std::size_t max_entries) {
+  list_.push_front(Entry{std::move(key), std::move(value)});
+  // A key already present (a template being replaced) points at the new entry.
+  if (auto it = map_.find(std::string_view(list_.front().key)); it != map_.end()) {
+    list_.erase(it->second);
+    map_.erase(it);
+  }
+  map_.emplace(std::string_view(list_.front().key), list_.begin());
+  while (map_.size() > max_entries) {
+    map_.erase(std::string_view(list_.back().key));
+    list_.pop_back();
+  }
+  return list_.front().value;
+}
+
+RewriteCache::RewriteCache(std::size_t max_entries)
+    : max_entries_(max_entries == 0 ? 1 : max_entries) {}
+
+RewriteCache::~RewriteCache() = default;
+
+const Rewrite& RewriteCache::get(std::string_view sql, const config::Config& config,
+                                 const Catalog& catalog, const SessionState& session) {
+  sql = sql.substr(0, sql.find('\0'));  // the server reads up to the first NUL, so does rewrite()
+  if (!may_need_rewrite(sql, config)) {
+    passthrough_.sql.assign(sql);
+    return passthrough_;
+  }
+  std::string& key = scratch_key_;
+  key.assign(sql);
+  append_session(key, config, catalog, session);
+  if (Rewrite* hit = exact_.find(key)) {
     ++hits_;
-    lru_.splice(lru_.begin(), lru_, it->second);
-    return it->second->value;
+    return *hit;
   }
+  auto shape = literal_shape(sql, session.standard_conforming_strings);
+  if (!shape) {
+    ++misses_;
+    return exact_.insert(key, rewrite(sql, config, catalog, session), max_entries_);
+  }
+  std::string exact_key = key;
+  key.assign(shape->text);
+  append_session(key, config, catalog, session);
+  if (auto* t = templates_.find(key)) {
+    if ((*t)->usable) {
+      ++hits_;
+      ++template_hits_;
+      fill_template(**t, sql, *shape, templated_);
+      return templated_;
+    }
+    ++misses_;
+    return exact_.insert(std::move(exact_key), rewrite(sql, config, catalog, session),
+                         max_entries_);
+  }
+  // The first statement of this shape: rewritten as sent and with sentinels (the template).
   ++misses_;
-  lru_.push_front(Entry{key, rewrite(sql, config, catalog, session)});
-  map_.emplace(std::string_view(lru_.front().key), lru_.begin());
-  while (map_.size() > max_entries_) {
-    map_.erase(std::string_view(lru_.back().key));
-    lru_.pop_back();
-  }
-  return lru_.front().value;
+  Rewrite as_sent = rewrite(sql, config, catalog, session);
+  const std::string sentinel_sql = with_sentinels(sql, shape->literals);
+  const Rewrite sentinel = rewrite(sentinel_sql, config, catalog, session);
+  templates_.insert(key,
+                    std::make_unique<LiteralTemplate>(make_template(sql, *shape, as_sent, sentinel)),
+                    max_entries_);
+  return exact_.insert(std::move(exact_key), std::move(as_sent), max_entries_);
 }
 
 }  // namespace tombstone::parser

@@ -6,6 +6,7 @@
 #include <cstddef>
 #include <cstdint>
 #include <list>
+#include <memory>
 #include <optional>
 #include <string>
 #include <string_view>
@@ -112,30 +113,50 @@ std::vector<std::string> parse_search_path(std::string_view value);
 // PostgreSQL's boolean spellings (on/off/true/false/yes/no/1/0) for standard_conforming_strings.
 std::optional<bool> parse_bool_setting(std::string_view value);
 
+struct LiteralTemplate;
+
 // Bounded LRU cache of rewrite() results, keyed by text + session mode + search_path + session
 // user + standard_conforming_strings + config generation + catalog version. One per thread.
-// Statements the fast path passes are not stored. A returned reference is valid until the next
-// get().
+// Statements the fast path passes are not stored. Statements that differ from a cached one only
+// in their literals are answered from a template of that statement shape (literal_template.h).
+// A returned reference is valid until the next get().
 class RewriteCache {
  public:
   explicit RewriteCache(std::size_t max_entries);
+  ~RewriteCache();
+  RewriteCache(const RewriteCache&) = delete;
+  RewriteCache& operator=(const RewriteCache&) = delete;
   const Rewrite& get(std::string_view sql, const config::Config& config, const Catalog& catalog,
                      const SessionState& session);
-  std::uint64_t hits() const { return hits_; }
+  std::uint64_t hits() const { return hits_; }  // template hits included
+  std::uint64_t template_hits() const { return template_hits_; }
   std::uint64_t misses() const { return misses_; }
-  std::size_t size() const { return map_.size(); }
+  std::size_t size() const { return exact_.size(); }
 
  private:
-  struct Entry {
-    std::string key;
-    Rewrite value;
+  template <typename V>
+  class Lru {
+   public:
+    V* find(std::string_view key);
+    V& insert(std::string key, V value, std::size_t max_entries);
+    std::size_t size() const { return map_.size(); }
+
+   private:
+    struct Entry {
+      std::string key;
+      V value;
+    };
+    std::list<Entry> list_;  // front = most recently used
+    std::unordered_map<std::string_view, typename std::list<Entry>::iterator> map_;
   };
   std::size_t max_entries_;
-  std::list<Entry> lru_;  // front = most recently used
-  std::unordered_map<std::string_view, std::list<Entry>::iterator> map_;  // views into Entry::key
+  Lru<Rewrite> exact_;
+  Lru<std::unique_ptr<LiteralTemplate>> templates_;
   std::string scratch_key_;
   Rewrite passthrough_;  // fast-path results: never cached, so unique literals do not evict
+  Rewrite templated_;    // the last template fill
   std::uint64_t hits_ = 0;
+  std::uint64_t template_hits_ = 0;
   std::uint64_t misses_ = 0;
 };
 

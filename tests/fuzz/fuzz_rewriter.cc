@@ -4,7 +4,8 @@
 //   - every statement Tombstone rewrote or refused re-parses with the PG 15 grammar (so the
 //     server never receives text Tombstone produced by mistake);
 //   - statement byte ranges lie inside the input, in order;
-//   - the cache returns what rewrite() returns.
+//   - the cache returns what rewrite() returns, also when it answers from a literal template
+//     (the input's statement shape with other literals).
 // The first input byte selects the session: user, admin, admin with delete=hard, or
 // standard_conforming_strings off.
 #include <cstdint>
@@ -13,6 +14,7 @@
 #include <string>
 #include <string_view>
 
+#include "parser/literal_template.h"
 #include "parser/pg_tree.h"
 #include "parser/rewriter.h"
 #include "tests/unit/parser/fixture.h"
@@ -67,6 +69,31 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
   RewriteCache cache(2);
   if (cache.get(sql, config, catalog, session).sql != r.sql) {
     violated("cache disagrees with rewrite()", sql, r.sql);
+  }
+  // The same statement shape with other literals: a template answer must be rewrite()'s.
+  if (auto shape = literal_shape(effective, session.standard_conforming_strings)) {
+    std::string other;
+    std::size_t pos = 0;
+    for (const Literal& l : shape->literals) {
+      other.append(effective.substr(pos, l.offset - pos));
+      other += l.string ? "'o''k'" : "4096";
+      pos = l.offset + l.length;
+    }
+    other.append(effective.substr(pos));
+    const Rewrite want = rewrite(other, config, catalog, session);
+    const Rewrite& got = cache.get(other, config, catalog, session);
+    if (got.sql != want.sql || got.changed != want.changed ||
+        got.statements.size() != want.statements.size()) {
+      violated("literal template disagrees with rewrite()", other, got.sql);
+    }
+    for (std::size_t i = 0; i < got.statements.size(); ++i) {
+      const auto& g = got.statements[i];
+      const auto& w = want.statements[i];
+      if (g.offset != w.offset || g.length != w.length || g.sql != w.sql || g.fixup != w.fixup ||
+          g.settings.size() != w.settings.size() || g.error.has_value() != w.error.has_value()) {
+        violated("literal template statement disagrees with rewrite()", other, g.sql);
+      }
+    }
   }
   return 0;
 }
