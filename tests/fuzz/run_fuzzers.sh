@@ -4,13 +4,17 @@
 # timeout or sanitizer report; the reproducer is left in the build dir as crash-<target>-*.
 #
 #   bash tests/fuzz/run_fuzzers.sh                      # every fuzzer, 30 s each
-#   FUZZ_SECONDS=3600 bash tests/fuzz/run_fuzzers.sh    # longer
+#   FUZZ_SECONDS=3600 FUZZ_SEED=0 bash tests/fuzz/run_fuzzers.sh    # longer, new seed
 #   FUZZ_TARGETS=fuzz_wire FUZZ_JOBS=2 FUZZ_SECONDS=600 bash tests/fuzz/run_fuzzers.sh
 #   build-fuzz/bin/fuzz_wire build-fuzz/crash-fuzz_wire-<hash>     # replay one reproducer
 set -euo pipefail
 cd "$(dirname "$0")/../.."
 
 seconds=${FUZZ_SECONDS:-30}
+# A fixed seed by default, so the test command's bounded run is repeatable (a crash it finds, it
+# finds every time, on every machine); FUZZ_SEED=0 lets libFuzzer pick a new seed each run, for
+# the long exploratory runs that look for new bugs.
+seed=${FUZZ_SEED:-1}
 jobs=${FUZZ_JOBS:-1}
 build=${FUZZ_BUILD_DIR:-build-fuzz}
 
@@ -47,7 +51,7 @@ for t in $targets; do
   echo "== $t: ${seconds}s on $corpus"
   parallel=()
   ((jobs > 1)) && parallel=(-fork="$jobs")
-  if ! "$build/bin/$t" -max_total_time="$seconds" -timeout=10 -rss_limit_mb=2048 \
+  if ! "$build/bin/$t" -seed="$seed" -max_total_time="$seconds" -timeout=10 -rss_limit_mb=2048 \
       "${parallel[@]}" -print_final_stats=1 \
       -artifact_prefix="$build/crash-$t-" "$scratch" "$corpus"; then
     failed+=("$t")
@@ -56,7 +60,7 @@ for t in $targets; do
 done
 
 echo
-echo "To fuzz longer: FUZZ_SECONDS=3600 FUZZ_JOBS=\$(nproc) bash tests/fuzz/run_fuzzers.sh"
+echo "To fuzz longer: FUZZ_SECONDS=3600 FUZZ_SEED=0 FUZZ_JOBS=\$(nproc) bash tests/fuzz/run_fuzzers.sh"
 if ((${#failed[@]})); then
   echo "FUZZER FAILURE: ${failed[*]} (reproducers: $build/crash-*)" >&2
   exit 1
