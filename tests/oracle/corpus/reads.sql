@@ -1108,3 +1108,40 @@ SELECT count(*) FROM users, crm.users WHERE crm.users.email LIKE 'crm%';
 
 -- case: join_using_same_name_two_schemas
 SELECT id, crm.users.name FROM users JOIN crm.users USING (id);
+
+-- ---------------------------------------------------------------- literal templates
+-- Statements that differ only in their constants share one cached rewrite template
+-- (parser/literal_template.h): the same shape with a live row, a deleted row, other strings,
+-- and negative and decimal numbers must each behave as on gone_db.
+-- case: template_point_select_live_user
+SELECT id, email FROM users WHERE id = 4;
+
+-- case: template_point_select_deleted_user
+SELECT id, email FROM users WHERE id = 3;
+
+-- case: template_point_select_other_deleted_user
+SELECT id, email FROM users WHERE id = 57;
+
+-- case: template_string_literal_reused_email
+SELECT id FROM users WHERE email = 'reuse@example.com';
+
+-- case: template_string_literal_shared_email
+SELECT id FROM users WHERE email = 'user50@example.com';
+
+-- case: template_string_literal_quote_inside
+SELECT id FROM users WHERE email = 'o''brien@example.com' OR id = 12;
+
+-- case: template_negative_and_decimal
+SELECT id FROM orders WHERE total > -1.5 AND user_id = 12 ORDER BY id LIMIT 3;
+
+-- case: template_negative_and_decimal_again
+-- ordered
+SELECT id FROM orders WHERE total > -100.25 AND user_id = 7 ORDER BY id LIMIT 2;
+
+-- ---------------------------------------------------------------- COPY options (fuzzer finds)
+-- case: copy_csv_bare_header
+COPY users (id, email) TO STDOUT WITH (FORMAT csv, HEADER);
+
+-- case: copy_format_without_value
+-- expect-error: 42601
+COPY users (id, email) TO STDOUT WITH (FORMAT);
