@@ -1030,6 +1030,18 @@ SELECT * FROM orders;
 CREATE TEMP TABLE users AS SELECT 1 AS id;
 SELECT count(*) FROM public.users;
 
+-- case: temp_table_dropped_then_managed_again
+CREATE TEMP TABLE orders AS SELECT id, id AS user_id FROM crm.users;
+DROP TABLE orders;
+SELECT id, user_id FROM orders WHERE id < 40;
+
+-- case: same_statement_after_temp_table_dropped
+-- psycopg 3 prepares the SELECT once; PostgreSQL re-analyzes it once its temp table is dropped.
+CREATE TEMP TABLE orders AS SELECT id, id AS user_id FROM crm.users;
+SELECT id, user_id FROM orders WHERE id < 40;
+DROP TABLE orders;
+SELECT id, user_id FROM orders WHERE id < 40;
+
 -- case: reset_all_restores_search_path
 SET search_path = crm;
 RESET ALL;
@@ -1114,6 +1126,7 @@ SELECT id, crm.users.name FROM users JOIN crm.users USING (id);
 -- (parser/literal_template.h): the same shape with a live row, a deleted row, other strings,
 -- and negative and decimal numbers must each behave as on gone_db.
 -- case: template_point_select_live_user
+-- unfiltered
 SELECT id, email FROM users WHERE id = 4;
 
 -- case: template_point_select_deleted_user
@@ -1143,5 +1156,6 @@ SELECT id FROM orders WHERE total > -100.25 AND user_id = 7 ORDER BY id LIMIT 2;
 COPY users (id, email) TO STDOUT WITH (FORMAT csv, HEADER);
 
 -- case: copy_format_without_value
+-- unfiltered
 -- expect-error: 42601
 COPY users (id, email) TO STDOUT WITH (FORMAT);
