@@ -8,7 +8,7 @@ import psycopg2
 import psycopg2.errors
 import pytest
 
-from apps import pgwire
+import pgwire
 from apps.common import Env, assert_delete_logged, delete_log_lines, fetch, status
 
 LIVE = list(range(1, 9))
@@ -203,7 +203,7 @@ def test_non_admin_server_side_default_has_no_effect(env):
     "-c search_path=public -c tombstone.visibility=active",
 ])
 def test_non_admin_startup_options_refused(env, options):
-    with pytest.raises(pgwire.WireError) as err:
+    with pytest.raises(pgwire.ServerError) as err:
         env.wire("bob", options=options)
     assert err.value.sqlstate == "42501", err.value
 
@@ -212,7 +212,7 @@ def test_non_admin_startup_options_refused(env, options):
 def test_non_admin_startup_parameter_refused(env, param):
     """PostgreSQL accepts any setting as a startup packet parameter, not only inside options."""
     value = "all" if param.endswith("visibility") else "hard"
-    with pytest.raises(pgwire.WireError) as err:
+    with pytest.raises(pgwire.ServerError) as err:
         env.wire("bob", extra={param: value})
     assert err.value.sqlstate == "42501", err.value
 
@@ -238,7 +238,7 @@ def test_startup_role_option_of_non_member_gives_nothing(env):
     non-member; if the connection came up anyway it must still be an ordinary session."""
     try:
         conn = env.wire("bob", options="-c role=tombstone_admin")
-    except pgwire.WireError as e:
+    except pgwire.ServerError as e:
         assert e.sqlstate in ("42501", "22023"), e
         return
     assert sorted(int(r[0]) for r in pgwire.one(conn.query("SELECT id FROM users")).rows) == LIVE
@@ -246,7 +246,7 @@ def test_startup_role_option_of_non_member_gives_nothing(env):
 
 
 def test_login_as_the_nologin_admin_role_is_refused_by_the_server(env):
-    with pytest.raises(pgwire.WireError) as err:
+    with pytest.raises(pgwire.ServerError) as err:
         env.wire("tombstone_admin")
     assert err.value.sqlstate == "28000"
 

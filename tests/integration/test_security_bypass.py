@@ -11,7 +11,7 @@ import io
 import psycopg2
 import pytest
 
-from apps import pgwire
+import pgwire
 from apps.common import CONFIG, SCHEMA_SQL, Env, assert_delete_logged, fetch, status
 
 LIVE = set(range(1, 9))

@@ -10,7 +10,8 @@ import threading
 import psycopg2
 import pytest
 
-from apps.common import Env, fetch, status, wait_until
+from apps.common import Env, fetch, status
+from proxyenv import backend_gone, wait_until
 
 IDS = {1, 2, 3, 4, 5}
 
@@ -29,10 +30,6 @@ def fresh(env):
     env.reset()
 
 
-def backend_gone(env, pid):
-    return env.rows("SELECT count(*) FROM pg_stat_activity WHERE pid = %s", pid) == [(0,)]
-
-
 @pytest.mark.parametrize("how", ["reset", "close"])
 def test_client_vanishing_mid_transaction_rolls_back(env, how):
     conn = env.wire("bob")
@@ -45,7 +42,8 @@ def test_client_vanishing_mid_transaction_rolls_back(env, how):
         conn.abort()  # RST, no Terminate
     else:
         conn.sock.close()  # FIN, no Terminate
-    wait_until(lambda: backend_gone(env, pid), f"server backend {pid} to end after the client left")
+    wait_until(lambda: backend_gone(env.cluster, pid), timeout=30,
+               what=f"server backend {pid} to end after the client left")
     assert env.rows("SELECT deleted_at, deleted_by FROM users WHERE id = 3") == [(None, None)]
     assert {r[0] for r in env.rows("SELECT id FROM orders")} == IDS
     assert env.rows("SELECT count(*) FROM orders_archive") == [(0,)]
@@ -90,7 +88,7 @@ def test_server_killed_during_archive_delete_in_transaction(env):
     worker.start()
     wait_until(lambda: env.rows("SELECT count(*) FROM pg_stat_activity WHERE usename = 'bob'"
                                 " AND wait_event = 'PgSleep'") == [(1,)],
-               "the archive DELETE to be running on the server")
+               timeout=30, what="the archive DELETE to be running on the server")
     env.cluster.stop("immediate")
     worker.join(timeout=60)
     assert not worker.is_alive(), "the client got no answer after the server died"

@@ -2,9 +2,7 @@
 rewrite): one PostgreSQL cluster per test module, one fresh database per test, and a helper that
 runs `tombstone <command> --config F --dsn DSN ...` against it."""
 import itertools
-import pathlib
 import subprocess
-import tempfile
 
 from harness import PgCluster, tombstone_bin
 
@@ -18,7 +16,9 @@ class ToolDb:
         self.cluster = cluster
         self.name = f"tools_{next(_counter)}"
         cluster.psql(f"CREATE DATABASE {self.name}")
-        self.dir = pathlib.Path(tempfile.mkdtemp(prefix="tombstone-tools-"))
+        # Inside the cluster's temp dir, so PgCluster.destroy() removes it too.
+        self.dir = cluster.dir / self.name
+        self.dir.mkdir()
         self.config_path = self.dir / "tombstone.yaml"
         self.config_path.write_text(
             f'upstream: "127.0.0.1:{cluster.port}"\n' + config_yaml)

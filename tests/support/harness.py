@@ -4,6 +4,7 @@ Every test module starts its own cluster on a free port in a temp dir (DESIGN §
 about a second, removed afterwards. Tombstone is the real binary from the build (TOMBSTONE_BIN),
 started with a generated config on another free port.
 """
+import atexit
 import contextlib
 import os
 import pathlib
@@ -39,10 +40,30 @@ def wait_for_port(port, timeout=15.0, proc=None):
 
 
 def _as_postgres(cmd, **kw):
-    """PostgreSQL refuses to run as root: run its tools as the postgres user when we are root."""
+    """PostgreSQL refuses to run as root: run its tools as the postgres user when we are root.
+    A failure raises CalledProcessError whose message carries the tool's output."""
     if os.geteuid() == 0:
         cmd = ["runuser", "-u", "postgres", "--"] + cmd
-    return subprocess.run(cmd, check=True, capture_output=True, text=True, **kw)
+    try:
+        return subprocess.run(cmd, check=True, capture_output=True, text=True, **kw)
+    except subprocess.CalledProcessError as e:
+        e.add_note(f"{e.stdout}{e.stderr}")
+        raise
+
+
+# Clusters and proxies not yet destroyed/stopped: a test that fails between creating one and
+# handing it to its cleanup (or never cleans up) must not leave a server, a proxy or a
+# /tmp/tombstone-* directory behind once the test process exits.
+_live = set()
+
+
+@atexit.register
+def _clean_up_leftovers():
+    for obj in list(_live):
+        try:
+            obj.destroy() if isinstance(obj, PgCluster) else obj.stop()
+        except Exception:
+            pass
 
 
 class PgCluster:
@@ -59,6 +80,7 @@ class PgCluster:
         self.hba = hba
         self.conf = conf or {}
         self.started = False
+        _live.add(self)
 
     def init(self):
         _as_postgres([str(PG_BIN / "initdb"), "--no-sync", "-D", str(self.data), "-U", "postgres",
@@ -71,9 +93,15 @@ class PgCluster:
         return self
 
     def start(self):
-        _as_postgres([str(PG_BIN / "pg_ctl"), "-D", str(self.data), "-l", str(self.dir / "log"),
-                      "-w", "start", "-o",
-                      f"-p {self.port} -k {self.dir} -c listen_addresses=127.0.0.1 -c fsync=off"])
+        log = self.dir / "log"
+        try:
+            _as_postgres([str(PG_BIN / "pg_ctl"), "-D", str(self.data), "-l", str(log), "-w",
+                          "start", "-o", f"-p {self.port} -k {self.dir} "
+                          "-c listen_addresses=127.0.0.1 -c fsync=off"])
+        except subprocess.CalledProcessError as e:
+            if log.exists():  # why the server did not come up
+                e.add_note("server log:\n" + log.read_text(errors="replace")[-4000:])
+            raise
         self.started = True
         return self
 
@@ -87,6 +115,7 @@ class PgCluster:
             self.stop("immediate")
         finally:
             shutil.rmtree(self.dir, ignore_errors=True)
+            _live.discard(self)
 
     def dsn(self, dbname="postgres", user="postgres", **extra):
         parts = [f"host={self.host}", f"port={self.port}", f"dbname={dbname}", f"user={user}"]
@@ -148,7 +177,8 @@ def tombstone_bin():
 
 class Tombstone:
     """The real proxy in front of a cluster. `config` is YAML text appended to the generated
-    listen/upstream lines (tables, admin_roles, tls, ...)."""
+    listen/upstream lines (tables, admin_roles, tls, ...). Config and log live in a temp dir
+    that stop() removes; the log stays readable through log_text() after that."""
 
     def __init__(self, cluster, config="", env=None):
         self.cluster = cluster
@@ -159,42 +189,68 @@ class Tombstone:
         self.extra = config
         self.env = env
         self.proc = None
+        self.final_log = None  # the log's text once stop() has removed the dir
         self.write_config(config)
+        _live.add(self)
 
     def write_config(self, extra):
+        self.extra = extra
         text = (f'listen: "127.0.0.1:{self.port}"\n'
                 f'upstream: "127.0.0.1:{self.cluster.port}"\n' + extra)
         self.config_path.write_text(text)
 
     def start(self, wait=True):
+        if self.final_log is not None:  # started again after stop(): bring the dir back
+            self.dir.mkdir()
+            self.write_config(self.extra)
+            self.log_path.write_text(self.final_log)
+            self.final_log = None
+            _live.add(self)
         env = dict(os.environ)
         env.update(self.env or {})
         self.log = open(self.log_path, "ab")
         self.proc = subprocess.Popen([tombstone_bin(), "serve", "--config", str(self.config_path)],
                                      stdout=self.log, stderr=subprocess.STDOUT, env=env)
         if wait:
-            wait_for_port(self.port, proc=self.proc)
+            try:
+                wait_for_port(self.port, proc=self.proc)
+            except (RuntimeError, TimeoutError) as e:
+                # Callers chain `Tombstone(...).start()`, so nobody else could stop it.
+                self.stop()
+                e.add_note("tombstone log:\n" + self.log_text()[-4000:])
+                raise
         return self
 
     def signal(self, sig):
         self.proc.send_signal(sig)
 
     def stop(self):
+        """Stops the proxy, fails on a sanitizer report in its log, removes the temp dir."""
         if self.proc and self.proc.poll() is None:
             if SANITIZED:
                 _stop_gracefully(self.proc)
             else:
                 self.proc.send_signal(signal.SIGKILL)
                 self.proc.wait(timeout=10)
+        if self.final_log is not None:
+            return
+        text = None
         if self.proc:
             self.log.close()
-            check_sanitizer_report(self.log_text(), self.log_path)
+            text = self.log_text()
+        self.final_log = text or ""
+        shutil.rmtree(self.dir, ignore_errors=True)
+        _live.discard(self)
+        if text is not None:
+            check_sanitizer_report(text, self.log_path)
 
     def log_text(self):
+        if self.final_log is not None:
+            return self.final_log
         return self.log_path.read_text(errors="replace")
 
     def dsn(self, dbname="postgres", user="postgres", **extra):
-        parts = [f"host=127.0.0.1", f"port={self.port}", f"dbname={dbname}", f"user={user}"]
+        parts = ["host=127.0.0.1", f"port={self.port}", f"dbname={dbname}", f"user={user}"]
         parts += [f"{k}={v}" for k, v in extra.items()]
         return " ".join(parts)
 

@@ -1,5 +1,7 @@
-"""A tiny PostgreSQL v3 wire client on raw sockets, for tests that must send bytes no real
-client would (garbage startup packets, huge length fields) or stop reading on purpose.
+"""A tiny PostgreSQL v3 wire client on raw sockets, for tests that must see or send exactly what
+is on the wire: bytes no real client would send (garbage startup packets, huge length fields),
+every CommandComplete tag of a multi-statement Query, the SQLSTATE of an error sent during
+startup, a socket cut without Terminate or abandoned mid-read.
 
 Formats follow https://www.postgresql.org/docs/15/protocol-message-formats.html.
 """
@@ -20,7 +22,7 @@ FIELD_NAMES = {"S": "severity", "V": "severity_nonlocalized", "C": "sqlstate", "
                "L": "line", "R": "routine"}
 
 
-class ConnectionClosed(Exception):
+class ConnectionClosed(ConnectionError):
     """The peer closed the socket (EOF or reset) before a whole message arrived."""
 
 
@@ -30,6 +32,36 @@ class ServerError(Exception):
     def __init__(self, fields):
         super().__init__(f"{fields.get('sqlstate')}: {fields.get('message')}")
         self.fields = fields
+
+    @property
+    def sqlstate(self):
+        return self.fields.get("sqlstate")
+
+    @property
+    def message(self):
+        return self.fields.get("message", "")
+
+
+class Result:
+    """What one statement produced: its column names, rows (tuples of str or None), its tag,
+    or its error (a ServerError)."""
+
+    def __init__(self):
+        self.columns = []
+        self.rows = []
+        self.tag = None
+        self.error = None
+
+    def __repr__(self):
+        return f"Result(tag={self.tag!r}, rows={self.rows!r}, error={self.error!r})"
+
+
+def one(results):
+    """The single Result of a one-statement query, raising its error if it failed."""
+    assert len(results) == 1, results
+    if results[0].error is not None:
+        raise results[0].error
+    return results[0]
 
 
 def startup_packet(user="postgres", database="postgres", **params):
@@ -122,6 +154,33 @@ def parse_fields(body):
     return fields
 
 
+def row_description(body):
+    """RowDescription body -> the column names (each name is followed by 18 bytes of
+    table oid, attnum, type oid, size, modifier and format)."""
+    (n,) = struct.unpack("!h", body[:2])
+    pos, names = 2, []
+    for _ in range(n):
+        end = body.index(b"\0", pos)
+        names.append(body[pos:end].decode())
+        pos = end + 1 + 18
+    return names
+
+
+def data_row(body):
+    """DataRow body -> the values as str, None for NULL."""
+    (n,) = struct.unpack("!h", body[:2])
+    pos, row = 2, []
+    for _ in range(n):
+        (ln,) = struct.unpack("!i", body[pos:pos + 4])
+        pos += 4
+        if ln < 0:
+            row.append(None)
+        else:
+            row.append(body[pos:pos + ln].decode())
+            pos += ln
+    return row
+
+
 def recv_exact(sock, n):
     buf = b""
     while len(buf) < n:
@@ -187,9 +246,11 @@ class _Scram:
 
 
 class RawSession:
-    """A session on a raw socket (trust, cleartext, md5 or SCRAM-SHA-256 auth): enough to run
-    simple queries, read the BackendKeyData and abandon the socket at a chosen moment. A
-    failed startup raises ServerError with the server's ErrorResponse fields."""
+    """A session on a raw socket (trust, cleartext, md5 or SCRAM-SHA-256 auth). It reads only
+    whole messages straight from the socket, never ahead, so a test can also read `sock`
+    itself, or abandon it at a chosen moment. A failed startup raises ServerError with the
+    server's ErrorResponse fields. `status` is the last ReadyForQuery's transaction status
+    (I idle, T in a transaction, E in a failed one)."""
 
     def __init__(self, port, host="127.0.0.1", user="postgres", database="postgres",
                  password=None, timeout=15.0, **startup_params):
@@ -197,9 +258,10 @@ class RawSession:
         self.sock.sendall(startup_packet(user, database, **startup_params))
         self.params = {}
         self.backend_key = None
+        self.status = None
         scram = None
         while True:
-            kind, body = read_message(self.sock)
+            kind, body = self.read()
             if kind == "R":
                 (code,) = struct.unpack("!i", body[:4])
                 if code == 3:  # AuthenticationCleartextPassword
@@ -235,11 +297,18 @@ class RawSession:
     def send(self, data):
         self.sock.sendall(data)
 
+    def read(self):
+        """The next backend message as (type byte as str, body), noting ReadyForQuery's status."""
+        kind, body = read_message(self.sock)
+        if kind == "Z":
+            self.status = body.decode()
+        return kind, body
+
     def read_until(self, kind, count=1):
         """Every message up to and including the `count`-th message of type `kind`."""
         out = []
         while count:
-            out.append(read_message(self.sock))
+            out.append(self.read())
             if out[-1][0] == kind:
                 count -= 1
         return out
@@ -249,30 +318,57 @@ class RawSession:
         self.sock.sendall(data)
         return self.read_until("Z", syncs)
 
+    def query(self, sql):
+        """Simple Query: one Result per statement the server (or proxy) answered."""
+        self.sock.sendall(query(sql))
+        return self._collect()
+
     def simple_query(self, sql):
         """Run one simple Query; return (rows as lists of str|None, command tags, error fields)."""
-        self.sock.sendall(query(sql))
-        rows, tags, error = [], [], None
+        results = self.query(sql)
+        rows = [list(row) for r in results for row in r.rows]
+        tags = [r.tag for r in results if r.tag is not None]
+        errors = [r.error.fields for r in results if r.error is not None]
+        return rows, tags, errors[-1] if errors else None
+
+    def extended(self, sql, params=(), name=""):
+        """Parse/Bind/Describe/Execute/Sync with text parameters; returns the Results."""
+        return self.pipeline([(sql, params, name)])
+
+    def pipeline(self, statements):
+        """Parse/Bind/Describe/Execute for each (sql, params, name), then one Sync: the
+        statements run in one implicit transaction and, after an error, the server skips the
+        rest up to Sync. Returns one Result per answered Execute (or per error)."""
+        data = b"".join(parse(sql, name) + bind(statement=name, params=params) +
+                        describe(b"P") + execute() for sql, params, name in statements)
+        self.sock.sendall(data + sync())
+        return self._collect()
+
+    def _collect(self):
+        """Reads results up to ReadyForQuery; one Result per statement (or per Execute)."""
+        results = []
+        current = Result()
         while True:
-            kind, body = read_message(self.sock)
-            if kind == "D":
-                (n,) = struct.unpack("!h", body[:2])
-                pos, row = 2, []
-                for _ in range(n):
-                    (ln,) = struct.unpack("!i", body[pos:pos + 4])
-                    pos += 4
-                    if ln < 0:
-                        row.append(None)
-                    else:
-                        row.append(body[pos:pos + ln].decode())
-                        pos += ln
-                rows.append(row)
-            elif kind == "C":
-                tags.append(body.rstrip(b"\0").decode())
-            elif kind == "E":
-                error = parse_fields(body)
+            kind, body = self.read()
+            if kind == "T":
+                current.columns = row_description(body)
+            elif kind == "D":
+                current.rows.append(tuple(data_row(body)))
+            elif kind in ("C", "I", "E"):  # CommandComplete, EmptyQueryResponse, ErrorResponse
+                if kind == "C":
+                    current.tag = body.rstrip(b"\0").decode()
+                elif kind == "E":
+                    current.error = ServerError(parse_fields(body))
+                results.append(current)
+                current = Result()
             elif kind == "Z":
-                return rows, tags, error
+                return results
+            # ParseComplete, BindComplete, NoData, ParameterStatus, notices: nothing to keep.
+
+    def abort(self):
+        """Cut the connection without Terminate: SO_LINGER 0 makes close() send a RST."""
+        self.sock.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER, struct.pack("ii", 1, 0))
+        self.sock.close()
 
     def close(self, terminate_first=True):
         try:

@@ -32,8 +32,10 @@ def proxied_cluster(config=BASE_CONFIG, hba=None, conf=None, start_proxy=True, p
             ts.start()
         yield pg, ts
     finally:
-        ts.stop()
-        pg.destroy()
+        try:
+            ts.stop()
+        finally:
+            pg.destroy()
 
 
 def create_databases(pg, names, setup_sql="", template=None):

@@ -15,9 +15,8 @@ import time
 
 import psycopg2
 
+import pgwire
 from harness import PgCluster, Tombstone
-
-from apps import pgwire
 
 ROLES_SQL = """
 CREATE ROLE tombstone_admin NOLOGIN;
@@ -132,9 +131,12 @@ class Env:
         conn.autocommit = True
         return conn
 
-    def wire(self, user="bob", **kw):
-        """A raw protocol connection through Tombstone (apps/pgwire.py)."""
-        return self.track(pgwire.Conn(self.proxy.port, user, **kw))
+    def wire(self, user="bob", options=None, extra=None):
+        """A raw protocol session through Tombstone (support/pgwire.py); `options` and the
+        `extra` dict become startup packet parameters."""
+        params = {} if options is None else {"options": options}
+        params.update(extra or {})
+        return self.track(pgwire.RawSession(self.proxy.port, user=user, timeout=30, **params))
 
     def rows(self, sql, *args):
         conn = self.direct()
@@ -160,16 +162,6 @@ def status(conn, sql, *args):
     with conn.cursor() as cur:
         cur.execute(sql, args or None)
         return cur.statusmessage, cur.rowcount
-
-
-def wait_until(predicate, what, timeout=30.0):
-    """Waits for a condition the test needs (not a performance threshold): fails with `what`."""
-    deadline = time.time() + timeout
-    while time.time() < deadline:
-        if predicate():
-            return
-        time.sleep(0.05)
-    raise AssertionError(f"timed out waiting for {what}")
 
 
 def _table_pattern(table):
