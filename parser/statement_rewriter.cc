@@ -186,9 +186,13 @@ std::string StatementRewriter::unique_cte_name(const std::string& base) {
 StatementRewriter::Resolved StatementRewriter::lookup(const config::QualifiedName& name) {
   Resolved r{config_.find_table(name), catalog_.find(name)};
   if (r.policy != nullptr && r.relation == nullptr) {
-    fail("XX000",
-         "tombstone: managed table " + name.to_sql() + " is missing from the catalog snapshot",
-         "Create the table, or remove it from tombstone.yaml and reload.");
+    // The snapshot lists what this session's role can see: the table does not exist, or the
+    // role has no USAGE on its schema. Refused either way (never forwarded unfiltered).
+    fail("42P01",
+         "tombstone: managed table " + name.to_sql() + " does not exist or is not visible to " +
+             (session_.session_user.empty() ? std::string("this role") : session_.session_user),
+         "Create the table (tombstone migrate), GRANT USAGE on its schema to the role, or remove "
+         "it from tombstone.yaml and reload.");
     r.policy = nullptr;
   }
   if (r.policy == nullptr && r.relation != nullptr && r.relation->relkind == 'v') {

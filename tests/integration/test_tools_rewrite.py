@@ -118,7 +118,9 @@ def test_without_dsn_the_catalog_is_empty(db):
                        input="SELECT * FROM users\0", capture_output=True, text=True)
     assert r.returncode == 0, r.stderr
     line = json.loads(r.stdout)
-    assert line["error"]["message"].startswith("tombstone: managed table public.users is missing")
+    assert line["error"]["message"].startswith(
+        "tombstone: managed table public.users does not exist or is not visible")
+    assert line["error"]["sqlstate"] == "42P01"
 
 
 def test_bad_options_exit_2(db):

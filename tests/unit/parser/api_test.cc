@@ -129,8 +129,9 @@ TEST_F(RewriterApi, ManagedTableMissingFromCatalogIsRefused) {
     Rewrite r = rewrite(sql, config_, catalog_, session_);
     ASSERT_EQ(r.statements.size(), 1u) << sql;
     ASSERT_TRUE(r.statements[0].error.has_value()) << sql;
-    EXPECT_EQ(r.statements[0].error->sqlstate, "XX000");
+    EXPECT_EQ(r.statements[0].error->sqlstate, "42P01");
     EXPECT_NE(r.statements[0].error->message.find("public.ledger"), std::string::npos);
+    EXPECT_NE(r.statements[0].error->hint.find("USAGE"), std::string::npos);
     EXPECT_EQ(r.sql.find("DELETE"), std::string::npos) << "never forwarded: " << r.sql;
   }
 }
