@@ -51,6 +51,9 @@ struct ClientTls {
   std::string cert;                  // PEM server certificate presented to clients
   std::string key;
   std::string ca;  // optional: when set, client certificates are requested and verified
+  // require: a TLS client without a certificate signed by `ca` is refused (needs ca and mode
+  // require, so no client can skip it by not using TLS); optional: verified when presented.
+  bool require_client_cert = false;
 };
 
 struct UpstreamTls {

@@ -510,9 +510,18 @@ class Loader {
     std::optional<TlsMode> mode;
     YAML::Node mode_node = section.key_node;
     auto& tls = config_.tls_client;
-    for (const auto& e : entries(section.value, path, {"mode", "cert", "key", "ca"})) {
+    YAML::Node client_cert_node;
+    for (const auto& e : entries(section.value, path, {"mode", "cert", "key", "ca", "client_cert"})) {
       std::string p = path + "." + e.key;
-      if (e.key == "mode") {
+      if (e.key == "client_cert") {
+        auto v = scalar(e, p);
+        client_cert_node = e.value;
+        if (v == "require") {
+          tls.require_client_cert = true;
+        } else if (v && *v != "optional") {
+          error(e.value, p, "unknown value '" + *v + "' (expected optional or require)");
+        }
+      } else if (e.key == "mode") {
         auto v = scalar(e, p);
         mode_node = e.value;
         if (v == "disable") {
@@ -537,6 +546,13 @@ class Loader {
             "mode " + std::string(tls.mode == TlsMode::kPrefer ? "prefer" : "require") +
                 " needs a certificate — fix: set tls.client.cert and tls.client.key, or mode: "
                 "disable");
+    } else if (tls.require_client_cert && tls.ca.empty()) {
+      error(client_cert_node, path + ".client_cert",
+            "client_cert: require needs the CA to verify them — fix: set tls.client.ca");
+    } else if (tls.require_client_cert && tls.mode != TlsMode::kRequire) {
+      error(client_cert_node, path + ".client_cert",
+            "client_cert: require with a plaintext-capable mode lets clients skip the check — "
+            "fix: set tls.client.mode: require");
     }
   }
 

@@ -46,7 +46,10 @@ std::expected<std::shared_ptr<const Runtime>, std::string> make_runtime(config::
         return std::unexpected(source + ": tls.client.ca: " +
                                describe_file_error("cannot load CA", config.tls_client.ca, e));
       }
-      ctx->set_verify_mode(ssl::verify_peer);  // a client certificate is asked for and checked
+      // A client certificate is asked for and checked; with client_cert: require, also demanded.
+      ctx->set_verify_mode(config.tls_client.require_client_cert
+                               ? ssl::verify_peer | ssl::verify_fail_if_no_peer_cert
+                               : ssl::verify_peer);
     }
     // Idle sessions keep no TLS read/write buffers (DESIGN §8: memory per idle session).
     SSL_CTX_set_mode(ctx->native_handle(), SSL_MODE_RELEASE_BUFFERS);

@@ -56,6 +56,36 @@ std::optional<std::string_view> single_string(std::string_view body) {
   return body;
 }
 
+// A Parse message (name, text, raw parameter type section) appended to out.
+void append_parse(std::string_view name, std::string_view sql, std::string_view param_types,
+                  std::string& out) {
+  out.push_back('P');
+  const std::size_t length_at = out.size();
+  append_u32(out, 0);
+  out.append(name);
+  out.push_back('\0');
+  out.append(sql);
+  out.push_back('\0');
+  out.append(param_types);
+  patch_u32(out, length_at, static_cast<std::uint32_t>(out.size() - length_at));
+}
+
+// The parameter types a refused statement (a DO block, which uses no parameters) is prepared with:
+// as many as declared, all text, a type PostgreSQL accepts unused; its Binds are sent with NULLs
+// (forward_bind). `count` is set to that number.
+std::string refused_param_types(std::string_view param_types, std::uint32_t& count) {
+  const std::uint32_t declared = param_types.size() >= 2
+                                     ? (static_cast<unsigned char>(param_types[0]) << 8) |
+                                           static_cast<unsigned char>(param_types[1])
+                                     : 0;
+  count = param_types.size() == 2 + 4 * declared ? declared : 0;
+  std::string out;
+  out.push_back(static_cast<char>(count >> 8));
+  out.push_back(static_cast<char>(count));
+  for (std::uint32_t i = 0; i < count; ++i) append_u32(out, 25);
+  return out;
+}
+
 void release_if_big(std::string& s) {
   if (s.capacity() > kKeepBufferBytes) {
     std::string().swap(s);
@@ -121,6 +151,76 @@ char tx_control_of(std::string_view sql) {
   return 0;
 }
 
+// A word of SQL text for temp_effects_of(): a keyword or identifier (unquoted ones folded to
+// lower case, as PostgreSQL does), a double-quoted identifier (exact), or one other character.
+struct Token {
+  std::string text;
+  bool quoted = false;
+  bool word = false;
+};
+
+class Tokens {
+ public:
+  explicit Tokens(std::string_view sql) : sql_(sql) {}
+  Token next() {
+    skip_space();
+    Token t;
+    if (i_ >= sql_.size()) return t;
+    const char c = sql_[i_];
+    if (c == '"') {
+      t.quoted = true;
+      t.word = true;
+      for (++i_; i_ < sql_.size(); ++i_) {
+        if (sql_[i_] == '"') {
+          if (i_ + 1 < sql_.size() && sql_[i_ + 1] == '"') {
+            t.text.push_back('"');
+            ++i_;
+            continue;
+          }
+          ++i_;
+          return t;
+        }
+        t.text.push_back(sql_[i_]);
+      }
+      return Token{};  // unterminated
+    }
+    auto ident = [](char ch, bool first) {
+      const auto u = static_cast<unsigned char>(ch);
+      return std::isalpha(u) || ch == '_' || u >= 0x80 ||
+             (!first && (std::isdigit(u) || ch == '$'));
+    };
+    if (!ident(c, true)) {
+      t.text.push_back(c);
+      ++i_;
+      return t;
+    }
+    t.word = true;
+    while (i_ < sql_.size() && ident(sql_[i_], t.text.empty())) {
+      t.text.push_back(static_cast<char>(std::tolower(static_cast<unsigned char>(sql_[i_]))));
+      ++i_;
+    }
+    return t;
+  }
+
+ private:
+  void skip_space() {
+    for (;;) {
+      while (i_ < sql_.size() && std::isspace(static_cast<unsigned char>(sql_[i_]))) ++i_;
+      if (sql_.substr(i_, 2) == "--") {
+        const auto eol = sql_.find('\n', i_);
+        i_ = eol == std::string_view::npos ? sql_.size() : eol + 1;
+      } else if (sql_.substr(i_, 2) == "/*") {
+        const auto end = sql_.find("*/", i_ + 2);
+        i_ = end == std::string_view::npos ? sql_.size() : end + 2;
+      } else {
+        return;
+      }
+    }
+  }
+  std::string_view sql_;
+  std::size_t i_ = 0;
+};
+
 std::string quote_literal(std::string_view s) {
   // E'' works whatever standard_conforming_strings is: escape both quote and backslash.
   std::string out = "E'";
@@ -156,6 +256,103 @@ std::string admin_query(const std::vector<std::string>& roles) {
   return sql;
 }
 
+namespace {
+
+// `[schema.]name` at the tokens' position; nullopt when the text is not a name.
+std::optional<config::QualifiedName> read_name(Tokens& tokens, Token& t) {
+  if (!t.word) return std::nullopt;
+  config::QualifiedName name{"", std::move(t.text)};
+  t = tokens.next();
+  if (!t.quoted && t.text == ".") {
+    Token second = tokens.next();
+    if (!second.word) return std::nullopt;
+    name.schema = std::move(name.name);
+    name.name = std::move(second.text);
+    t = tokens.next();
+  }
+  return name;
+}
+
+bool listed(const config::Config& config, const std::string& name) {
+  return std::ranges::any_of(config.tables, [&](const config::TablePolicy& p) {
+    return p.table.name == name ||
+           (p.strategy == config::Strategy::kArchive && p.archive.name == name);
+  });
+}
+
+}  // namespace
+
+// Recognized:
+//   CREATE [GLOBAL | LOCAL] {TEMP | TEMPORARY} TABLE [IF NOT EXISTS] [pg_temp.]name ... (AS too)
+//   CREATE [UNLOGGED] TABLE [IF NOT EXISTS] pg_temp.name ...
+//   DROP {TABLE | VIEW} [IF EXISTS] name [, ...]  (unqualified names drop a temp one first)
+//   DISCARD {TEMP | TEMPORARY | ALL}
+// Temp views are not created provisionally on purpose: unknown, the name keeps resolving to the
+// managed table, which can only fail closed. Dropping one is an effect (the name no longer
+// resolves to it).
+std::vector<TempEffect> temp_effects_of(std::string_view sql, const config::Config& config) {
+  std::vector<TempEffect> out;
+  Tokens tokens(sql);
+  Token t = tokens.next();
+  if (t.quoted) return out;
+  if (t.text == "discard") {
+    t = tokens.next();
+    if (!t.quoted && (t.text == "temp" || t.text == "temporary" || t.text == "all")) {
+      out.push_back(TempEffect{});
+    }
+    return out;
+  }
+  if (t.text == "drop") {
+    t = tokens.next();
+    if (t.quoted || (t.text != "table" && t.text != "view")) return out;
+    t = tokens.next();
+    if (!t.quoted && t.text == "if") {
+      if (tokens.next().text != "exists") return out;
+      t = tokens.next();
+    }
+    for (;;) {
+      auto name = read_name(tokens, t);
+      if (!name) return out;
+      if ((name->schema.empty() || name->schema == "pg_temp") && listed(config, name->name)) {
+        TempEffect drop;
+        drop.relation.name = {"pg_temp", std::move(name->name)};
+        out.push_back(std::move(drop));
+      }
+      if (t.quoted || t.text != ",") return out;
+      t = tokens.next();
+    }
+  }
+  if (t.text != "create") return out;
+  t = tokens.next();
+  bool temp = false;
+  if (!t.quoted && (t.text == "global" || t.text == "local")) t = tokens.next();
+  if (!t.quoted && (t.text == "temp" || t.text == "temporary")) {
+    temp = true;
+    t = tokens.next();
+  } else if (!t.quoted && t.text == "unlogged") {
+    t = tokens.next();
+  }
+  if (t.quoted || t.text != "table") return out;
+  t = tokens.next();
+  if (!t.quoted && t.text == "if") {
+    if (tokens.next().text != "not" || tokens.next().text != "exists") return out;
+    t = tokens.next();
+  }
+  auto name = read_name(tokens, t);
+  if (!name) return out;
+  if (!name->schema.empty()) {
+    if (name->schema != "pg_temp") return out;  // a permanent schema (or the server's error)
+    temp = true;
+  }
+  if (!temp || !listed(config, name->name)) return out;
+  TempEffect create;
+  create.create = true;
+  create.relation.name = {"pg_temp", std::move(name->name)};
+  create.relation.relkind = 'r';
+  out.push_back(std::move(create));
+  return out;
+}
+
 // A growable ring of Slots: steady-state push/pop never allocates.
 class Session::SlotQueue {
  public:
@@ -167,6 +364,7 @@ class Session::SlotQueue {
     slot.barrier = slot.barrier || slot.info.barrier();
     if (slot.barrier) ++barriers_;
     if (!slot.info.settings.empty()) ++with_settings_;
+    if (!slot.info.temp_effects.empty()) ++with_temp_;
     ring_[(head_ + size_) & (ring_.size() - 1)] = std::move(slot);
     ++size_;
   }
@@ -175,12 +373,15 @@ class Session::SlotQueue {
     head_ = (head_ + 1) & (ring_.size() - 1);
     --size_;
     if (!out.info.settings.empty()) --with_settings_;
+    if (!out.info.temp_effects.empty()) --with_temp_;
     if (out.barrier) --barriers_;
     return out;
   }
   bool barrier_in_flight() const { return barriers_ > 0; }
   // Statements sent whose SET/RESET effects have not been confirmed yet.
   bool settings_in_flight() const { return with_settings_ > 0; }
+  // Statements sent that create a temp table and have not completed yet.
+  bool temp_in_flight() const { return with_temp_ > 0; }
   template <typename F>
   void for_each(F&& f) const {
     for (std::size_t i = 0; i < size_; ++i) f(ring_[(head_ + i) & (ring_.size() - 1)]);
@@ -208,6 +409,7 @@ class Session::SlotQueue {
   std::size_t head_ = 0;
   std::size_t size_ = 0;
   std::size_t with_settings_ = 0;
+  std::size_t with_temp_ = 0;
   std::size_t barriers_ = 0;
 };
 
@@ -398,11 +600,13 @@ Session::Decision Session::decide_client(char type) {
       return Decision::kBuffer;
     case 'B':  // Bind: maps portal -> statement; parameters may be huge
       if (phase_ != Phase::kReady) return Decision::kStream;
-      bind_started_batch_ = !unsynced_;
       unsynced_ = true;
       return any_refused_ || bind_needs_check() ? Decision::kBuffer : Decision::kPeek;
-    case 'D':  // Describe, Flush: part of an extended batch
-    case 'H':
+    case 'D':  // Describe: a stale named statement is re-prepared first (refresh_statement)
+      if (phase_ != Phase::kReady) return Decision::kStream;
+      unsynced_ = true;
+      return bind_needs_check() ? Decision::kBuffer : Decision::kStream;
+    case 'H':  // Flush: part of an extended batch
       if (phase_ == Phase::kReady) unsynced_ = true;
       return Decision::kStream;
     case 'S':  // Sync: ReadyForQuery ends the batch
@@ -410,7 +614,10 @@ Session::Decision Session::decide_client(char type) {
       [[fallthrough]];
     case 'F':  // FunctionCall: answered by FunctionCallResponse + ReadyForQuery
       if (type == 'F') metrics::metrics().count_statement(metrics::StatementKind::kFunctionCall);
-      if (phase_ == Phase::kReady) queue_->push(Slot{.sync_point = true});
+      if (phase_ == Phase::kReady) {
+        queue_->push(Slot{.sync_point = true});
+        expect('S');
+      }
       return Decision::kStream;
     case 'X':
       client_terminated_ = true;
@@ -430,6 +637,8 @@ Session::Decision Session::decide_server(char type) {
     case 'I':  // EmptyQueryResponse: consumes a slot
     case 's':  // PortalSuspended: consumes a slot
     case 'S':  // ParameterStatus: standard_conforming_strings
+    case '1':  // ParseComplete, CloseComplete: swallowed when refresh_statement() sent the
+    case '3':  // message (no body: buffering costs nothing)
       return Decision::kBuffer;
     default:  // DataRow, RowDescription, CopyData, notices, ...: streamed
       return Decision::kStream;
@@ -523,6 +732,7 @@ Next Session::handle_client(char type, std::string_view body, Outputs out) {
       break;
     case 'P':
       unsynced_ = true;
+      expect('P');
       forward_parse(body, out);
       break;
     case 'B':
@@ -535,7 +745,15 @@ Next Session::handle_client(char type, std::string_view body, Outputs out) {
       break;
     case 'C':
       unsynced_ = true;
+      expect('C');
       on_close(body);
+      forward_raw(type, body, out.to_server);
+      break;
+    case 'D':
+      if (body.size() > 2 && body[0] == 'S') {
+        std::size_t pos = 1;
+        if (const auto name = read_cstring(body, pos)) refresh_statement(*name, out);
+      }
       forward_raw(type, body, out.to_server);
       break;
     default:
@@ -568,6 +786,12 @@ void Session::adopt_latest_config() {
   }
   if (auto cached =
           env_.catalogs().find(startup_.database, state_.session_user, latest->generation)) {
+    // The shared snapshot lists no temp tables: this session's own ones stay known.
+    if (catalog_) {
+      for (const auto& r : catalog_->relations) {
+        if (r.name.schema == "pg_temp") provisional_effects_.push_back({r, true});
+      }
+    }
     config_ = latest;
     catalog_ = std::move(cached);
     pending_config_.reset();
@@ -635,15 +859,28 @@ const parser::Rewrite* Session::rewrite(std::string_view sql) {
     fill_state(ahead.current(), speculative);
     state = &speculative;
   }
+  // Temp tables created earlier (this pipeline included) but not in the snapshot yet.
+  const parser::Catalog* catalog = catalog_.get();
+  if (!provisional_effects_.empty() || queue_->temp_in_flight()) {
+    std::vector<const TempEffect*> effects;
+    for (const auto& e : provisional_effects_) effects.push_back(&e);
+    queue_->for_each([&](const Slot& slot) {
+      if (slot.info.tx_control == 'R' || slot.info.tx_control == 'T') effects.clear();
+      for (const auto& e : slot.info.temp_effects) effects.push_back(&e);
+    });
+    catalog = &catalog_with(effects);
+  }
   auto& cache = env_.rewrite_cache();
   const auto hits = cache.hits();
+  const auto misses = cache.misses();
   const auto started = std::chrono::steady_clock::now();
-  const parser::Rewrite& rw = cache.get(sql, *config_, *catalog_, *state);
+  const parser::Rewrite& rw = cache.get(sql, *config_, *catalog, *state);
   auto& m = metrics::metrics();
   m.observe_rewrite(std::chrono::steady_clock::now() - started);
+  // Statements the fast path passes (nothing managed named) are neither.
   if (cache.hits() != hits) {
     m.cache_hits.add();
-  } else {
+  } else if (cache.misses() != misses) {
     m.cache_misses.add();
   }
   for (const auto& statement : rw.statements) {
@@ -659,6 +896,63 @@ const parser::Rewrite* Session::rewrite(std::string_view sql) {
     }
   }
   return &rw;
+}
+
+// catalog_ with temp effects applied, as a snapshot of its own version (rewrites are cached by
+// catalog version). Built again only when the base snapshot or the outcome changes.
+const parser::Catalog& Session::catalog_with(const std::vector<const TempEffect*>& effects) {
+  std::vector<const parser::Relation*> added;
+  std::vector<std::string> removed;  // pg_temp relations of catalog_ dropped since
+  auto in_base = [&](const std::string& name) {
+    return catalog_->find({"pg_temp", name}) != nullptr &&
+           std::ranges::find(removed, name) == removed.end();
+  };
+  for (const TempEffect* e : effects) {
+    const std::string& name = e->relation.name.name;
+    if (e->create) {
+      const bool known = in_base(name) || std::ranges::any_of(added, [&](const auto* r) {
+                           return r->name.name == name;
+                         });
+      if (!known) added.push_back(&e->relation);
+    } else if (name.empty()) {
+      added.clear();
+      for (const auto& r : catalog_->relations) {
+        if (r.name.schema == "pg_temp" && in_base(r.name.name)) removed.push_back(r.name.name);
+      }
+    } else {
+      std::erase_if(added, [&](const auto* r) { return r->name.name == name; });
+      if (in_base(name)) removed.push_back(name);
+    }
+  }
+  std::string key;
+  for (const auto* r : added) key += "+" + r->name.name + '\0';
+  for (const auto& name : removed) key += "-" + name + '\0';
+  if (key.empty()) return *catalog_;
+  if (provisional_catalog_ && provisional_base_ == catalog_->version && provisional_key_ == key) {
+    return *provisional_catalog_;
+  }
+  // Through catalog_from_rows(): it hands out the process-unique versions.
+  std::vector<std::vector<std::string>> rows;
+  auto add = [&](const parser::Relation& r) {
+    const std::string kind(1, r.relkind);
+    if (r.columns.empty()) rows.push_back({r.name.schema, r.name.name, kind, "", "", "", "f"});
+    for (std::size_t i = 0; i < r.columns.size(); ++i) {
+      const auto& c = r.columns[i];
+      rows.push_back({r.name.schema, r.name.name, kind, std::to_string(i + 1), c.name, c.type,
+                      c.primary_key ? "t" : "f"});
+    }
+  };
+  for (const auto& r : catalog_->relations) {
+    if (r.name.schema == "pg_temp" && std::ranges::find(removed, r.name.name) != removed.end()) {
+      continue;
+    }
+    add(r);
+  }
+  for (const auto* r : added) add(*r);
+  provisional_catalog_ = std::make_shared<const parser::Catalog>(parser::catalog_from_rows(rows));
+  provisional_base_ = catalog_->version;
+  provisional_key_ = std::move(key);
+  return *provisional_catalog_;
 }
 
 Session::StatementInfo Session::info_for(const parser::StatementRewrite& statement) {
@@ -703,8 +997,10 @@ void Session::forward_query(std::string_view body, Outputs out) {
     }
     for (const auto& statement : rw->statements) {
       StatementInfo info = info_for(statement);
-      info.tx_control =
-          tx_control_of(sql->substr(std::min(statement.offset, sql->size()), statement.length));
+      const std::string_view text =
+          sql->substr(std::min(statement.offset, sql->size()), statement.length);
+      info.tx_control = tx_control_of(text);
+      info.temp_effects = temp_effects_of(text, *config_);
       queue_->push(Slot{.sync_point = false, .info = std::move(info)});
     }
   }
@@ -715,6 +1011,7 @@ void Session::forward_query(std::string_view body, Outputs out) {
     end.barrier = end.info.tx_control != 0;
   }
   queue_->push(std::move(end));
+  expect('S');
 }
 
 void Session::forward_parse(std::string_view body, Outputs out) {
@@ -730,35 +1027,18 @@ void Session::forward_parse(std::string_view body, Outputs out) {
   StatementInfo info;
   if (rw != nullptr && !rw->statements.empty()) info = info_for(rw->statements.front());
   info.tx_control = tx_control_of(*query);
+  if (rw != nullptr) info.temp_effects = temp_effects_of(*query, *config_);
   if (rw != nullptr && rw->changed) {
     // Same name and parameter types, rewritten text. A refused statement's text is already
     // error_statement(): the server raises the error when it runs, keeping its state exact.
     std::string_view param_types = body.substr(pos);
     std::string declared;
     if (info.refused) {
-      // The DO block uses no parameters: declared ones must have a type PostgreSQL can accept
-      // unused (text), and Binds for it are sent with NULLs (forward_bind).
       any_refused_ = true;
-      const std::uint32_t count = param_types.size() >= 2
-                                      ? (static_cast<unsigned char>(param_types[0]) << 8) |
-                                            static_cast<unsigned char>(param_types[1])
-                                      : 0;
-      info.refused_params = param_types.size() == 2 + 4 * count ? count : 0;
-      declared.push_back(static_cast<char>(info.refused_params >> 8));
-      declared.push_back(static_cast<char>(info.refused_params));
-      for (std::uint32_t i = 0; i < info.refused_params; ++i) append_u32(declared, 25);
+      declared = refused_param_types(param_types, info.refused_params);
       param_types = declared;
     }
-    out.to_server.push_back('P');
-    const std::size_t length_at = out.to_server.size();
-    append_u32(out.to_server, 0);
-    out.to_server.append(*name);
-    out.to_server.push_back('\0');
-    out.to_server.append(rw->sql);
-    out.to_server.push_back('\0');
-    out.to_server.append(param_types);
-    patch_u32(out.to_server, length_at,
-              static_cast<std::uint32_t>(out.to_server.size() - length_at));
+    append_parse(*name, rw->sql, param_types, out.to_server);
   } else {
     forward_raw('P', body, out.to_server);
   }
@@ -783,67 +1063,119 @@ Session::Stamp Session::current_stamp() const {
   return {settings_.version(), catalog_ ? catalog_->version : 0, config_->generation, state_.admin};
 }
 
+// A SET/RESET or temp-table DDL sent but not confirmed, or temp-table DDL not in the snapshot
+// yet: the server will run the next message under inputs that current_stamp() does not show.
+bool Session::inputs_ahead() const {
+  return queue_->settings_in_flight() || queue_->temp_in_flight() || !provisional_effects_.empty();
+}
+
+// Whether a Bind or Describe must be looked at whole: a named statement may be stale.
 bool Session::bind_needs_check() {
   if (named_sql_.empty()) return false;
+  if (inputs_ahead()) return true;
   const Stamp now = current_stamp();
   if (now == checked_stamp_) return false;
   for (const auto& [name, entry] : named_sql_) {
-    if (!(entry.stamp == now)) return true;
+    if (!(entry.stamp == now) || entry.server_unknown) return true;
   }
   checked_stamp_ = now;
   return false;
 }
 
-// A Bind of a named statement prepared under other rewrite inputs. If its fresh rewrite differs
-// from what the server prepared, the statement is replaced invisibly (Close, Parse with the same
-// name and parameter types, Sync; the answers are consumed like the catalog query's) and the
-// Bind — with everything after it — waits until that is done. Returns true when the Bind waits.
-bool Session::reparse_before_bind(std::string_view name, std::string_view bind_body, Outputs out) {
+// Before a Bind or Describe of named statement `name`. PostgreSQL re-analyzes a prepared
+// statement whose search_path (or objects) changed, so the server would run the text rewritten
+// for the old inputs against other tables, with the wrong filter or none. When the statement's
+// fresh rewrite — under the state the server will be in when it reaches this message, SETs of
+// the pipeline not yet confirmed included — differs from what the server prepared, a Close and a
+// Parse of the fresh text (same name, same parameter types) are slipped in right before the
+// message, without a Sync, so this works anywhere in a pipeline. Their CloseComplete and
+// ParseComplete are swallowed (expected_); if the Parse fails, the client gets its error in
+// place of its Bind's answer, as PostgreSQL's own re-analysis would fail the Bind.
+void Session::refresh_statement(std::string_view name, Outputs out) {
   auto it = named_sql_.find(name);
-  if (it == named_sql_.end() || it->second.stamp == current_stamp()) return false;
-  // Only at the start of a batch is there a point where the server is between statements.
-  if (!bind_started_batch_ || hidden_.active || tx_status_ == 'E') return false;
-  auto wait = [&] {
-    deferring_ = true;
-    deferred_client_.clear();
-    forward_raw('B', bind_body, deferred_client_);
-    unsynced_ = false;  // this Bind was not sent: no batch is open
-    return true;
-  };
-  if (!queue_->empty()) return wait();  // earlier batches first: their settings may matter
+  if (it == named_sql_.end()) return;
   NamedSql& entry = it->second;
+  const bool ahead = inputs_ahead();
+  if (!ahead && !entry.server_unknown && entry.stamp == current_stamp()) return;
+  // Nothing before this message in flight and the transaction failed: the server refuses the
+  // message anyway (and would refuse the Parse); the check happens again after ROLLBACK.
+  if (tx_status_ == 'E' && queue_->empty()) return;
   const parser::Rewrite* rw = rewrite(entry.original);
-  entry.stamp = current_stamp();
-  if (rw == nullptr || rw->statements.size() != 1 || rw->statements.front().error) return false;
-  std::string fresh = rw->changed ? rw->sql : entry.original;
-  if (fresh == entry.sent) return false;
-  StatementInfo info = info_for(rw->statements.front());
+  if (rw != nullptr && rw->statements.size() != 1) return;
+  const Stamp stamp = ahead ? Stamp{} : current_stamp();
+  StatementInfo info = rw != nullptr ? info_for(rw->statements.front()) : StatementInfo{};
   info.tx_control = tx_control_of(entry.original);
+  std::string fresh = rw != nullptr && rw->changed ? rw->sql : entry.original;
+  if (fresh == entry.sent && !entry.server_unknown) {
+    entry.stamp = stamp;
+    return;
+  }
+  std::string declared;
+  std::string_view param_types = entry.param_types;
+  if (info.refused) {
+    any_refused_ = true;
+    declared = refused_param_types(param_types, info.refused_params);
+    param_types = declared;
+  }
+  wire::encode(wire::Close{'S', std::string(name)}, out.to_server);
+  append_parse(name, fresh, param_types, out.to_server);
+  expect('c');
+  expect('p');
+  injected_names_.emplace_back(name);
   statements_.insert_or_assign(std::string(name), std::move(info));
   entry.sent = std::move(fresh);
+  entry.stamp = stamp;
+  entry.server_unknown = false;
+}
 
-  wire::encode(wire::Close{'S', std::string(name)}, out.to_server);
-  out.to_server.push_back('P');
-  const std::size_t length_at = out.to_server.size();
-  append_u32(out.to_server, 0);
-  out.to_server.append(name);
-  out.to_server.push_back('\0');
-  out.to_server.append(entry.sent);
-  out.to_server.push_back('\0');
-  out.to_server.append(entry.param_types);
-  patch_u32(out.to_server, length_at, static_cast<std::uint32_t>(out.to_server.size() - length_at));
-  wire::encode(wire::Sync{}, out.to_server);
-  hidden_.active = true;
-  hidden_.startup = false;
-  hidden_.with_admin = false;
-  hidden_.with_catalog = false;
-  hidden_.reparse = true;
-  hidden_.statement = 0;
-  hidden_.catalog_index = -1;
-  hidden_.session_index = -1;
-  hidden_.failed = false;
-  hidden_.rows.clear();
-  return wait();
+// A slipped-in Close + Parse of `name` failed or was skipped after an error: the server holds
+// the old statement or none. The next Bind or Describe of it prepares it again.
+void Session::server_lost_statement(const std::string& name) {
+  auto it = named_sql_.find(std::string_view(name));
+  if (it == named_sql_.end()) return;
+  it->second.server_unknown = true;
+  it->second.stamp = Stamp{};
+  checked_stamp_ = Stamp{};
+}
+
+void Session::expect(char kind) { expected_.push_back(kind); }
+
+char Session::take_expected(char kind) {
+  if (expected_head_ == expected_.size()) return 0;
+  const char front = expected_[expected_head_];
+  if (front != kind && front != kind - ('a' - 'A')) return 0;
+  ++expected_head_;
+  compact_expected();
+  if (front == 'p') injected_names_.erase(injected_names_.begin());
+  return front;
+}
+
+// Answered entries are cut off in bulk (amortized O(1)); a client that never lets the pipeline
+// drain must not make the string grow without bound.
+void Session::compact_expected() {
+  if (expected_head_ == expected_.size()) {
+    release_if_big(expected_);
+    expected_head_ = 0;
+  } else if (expected_head_ >= 4096 && expected_head_ * 2 >= expected_.size()) {
+    expected_.erase(0, expected_head_);
+    expected_head_ = 0;
+  }
+}
+
+// ErrorResponse: the server skips everything up to the next Sync (through_sync false);
+// ReadyForQuery: the batch is over (through_sync true).
+void Session::drop_expected(bool through_sync) {
+  while (expected_head_ < expected_.size()) {
+    const char front = expected_[expected_head_];
+    if (front == 'S' && !through_sync) break;
+    ++expected_head_;
+    if (front == 'p') {
+      server_lost_statement(injected_names_.front());
+      injected_names_.erase(injected_names_.begin());
+    }
+    if (front == 'S') break;
+  }
+  compact_expected();
 }
 
 bool Session::peek_bind(std::string_view body_prefix, bool complete) {
@@ -873,7 +1205,7 @@ void Session::forward_bind(std::string_view body, Outputs out) {
   std::size_t pos = 0;
   const auto portal = read_cstring(body, pos);
   const auto statement = portal ? read_cstring(body, pos) : std::nullopt;
-  if (statement && !statement->empty() && reparse_before_bind(*statement, body, out)) return;
+  if (statement && !statement->empty()) refresh_statement(*statement, out);
   peek_bind(body, true);
   const StatementInfo* info = nullptr;
   if (statement && statement->empty()) {
@@ -977,11 +1309,19 @@ Next Session::handle_server(char type, std::string_view body, Outputs out) {
         return Next::kContinue;
       }
       queue_->drop_until_sync();
+      drop_expected(false);
       settings_.on_error();
       forward_raw(type, body, out.to_client);
       return Next::kContinue;
     case 'Z':
+      drop_expected(true);
       return on_ready_for_query(body.size() == 1 ? body[0] : 'I', body, out);
+    case '1':
+      if (take_expected('p') != 'p') forward_raw(type, body, out.to_client);
+      return Next::kContinue;
+    case '3':
+      if (take_expected('c') != 'c') forward_raw(type, body, out.to_client);
+      return Next::kContinue;
     default:
       forward_raw(type, body, out.to_client);
       return Next::kContinue;
@@ -1041,6 +1381,12 @@ void Session::on_command_complete(std::string_view tag, Outputs out) {
     }
   }
   if (info.ddl) refresh_wanted_ = true;
+  for (auto& e : info.temp_effects) provisional_effects_.push_back(std::move(e));
+  if (tag == "ROLLBACK") {
+    // Temp tables of the rolled-back transaction are gone, drops undone: back to the snapshot.
+    provisional_effects_.clear();
+    provisional_catalog_.reset();
+  }
   if (!info.deletes.empty()) log_deletes(info, tag);
 
   switch (info.fixup) {
@@ -1168,7 +1514,6 @@ bool Session::start_hidden_query(bool startup, bool with_admin, bool force_catal
   }
   wire::encode(wire::Query{std::move(sql)}, out.to_server);
   hidden_.active = true;
-  hidden_.reparse = false;
   hidden_.startup = startup;
   hidden_.with_admin = with_admin;
   hidden_.with_catalog = with_catalog;
@@ -1215,7 +1560,7 @@ Next Session::handle_hidden_response(char type, std::string_view body, Outputs o
       const std::string message =
           decoded ? std::string(std::get<wire::ErrorResponse>(*decoded).message()) : "?";
       spdlog::error(
-          "tombstone: an invisible query (admin check, catalog or re-prepare) failed for user={} "
+          "tombstone: an invisible query (admin check or catalog) failed for user={} "
           "database={}: {}",
           startup_.user, startup_.database, message);
       break;
@@ -1252,11 +1597,27 @@ Next Session::finish_hidden_query(Outputs out) {
   if (hidden_.with_catalog) {
     // Every statement of the invisible query ran (an error skips the rest of a simple Query).
     const bool catalog_ok = !hidden_.failed && hidden_.statement > hidden_.catalog_index;
+    provisional_effects_.clear();  // the snapshot has them now (or, failing, fails closed)
+    provisional_catalog_.reset();
     if (catalog_ok) {
       bool first = false;
-      catalog_ =
-          env_.catalogs().store(startup_.database, state_.session_user, cfg.generation,
-                                parser::catalog_from_rows(hidden_.rows), hidden_.publish, &first);
+      // This session's temp tables are its own: other sessions of the role that take the shared
+      // snapshot must not resolve those names to a pg_temp of theirs that does not have them.
+      const bool has_temp = std::ranges::any_of(
+          hidden_.rows, [](const auto& row) { return !row.empty() && row[0] == "pg_temp"; });
+      if (has_temp && hidden_.publish) {
+        std::vector<std::vector<std::string>> shared;
+        for (const auto& row : hidden_.rows) {
+          if (row.empty() || row[0] != "pg_temp") shared.push_back(row);
+        }
+        env_.catalogs().store(startup_.database, state_.session_user, cfg.generation,
+                              parser::catalog_from_rows(shared), true, &first);
+        catalog_ = std::make_shared<const parser::Catalog>(parser::catalog_from_rows(hidden_.rows));
+      } else {
+        catalog_ =
+            env_.catalogs().store(startup_.database, state_.session_user, cfg.generation,
+                                  parser::catalog_from_rows(hidden_.rows), hidden_.publish, &first);
+      }
       if (first && hidden_.publish) {
         for (const auto& missing : missing_tables(cfg, *catalog_)) {
           spdlog::error(
@@ -1270,7 +1631,7 @@ Next Session::finish_hidden_query(Outputs out) {
       catalog_ = env_.catalogs().empty();  // fail closed: managed tables look missing
     }
   }
-  if (pending_config_ && !hidden_.reparse) config_ = std::move(pending_config_);
+  if (pending_config_) config_ = std::move(pending_config_);
   hidden_.rows.clear();
   hidden_.rows.shrink_to_fit();
   rebuild_state();

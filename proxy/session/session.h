@@ -61,6 +61,18 @@ struct StartupInfo {
   bool client_tls = false;
 };
 
+// What a statement does to the session's temporary schema, as far as the catalog snapshot is
+// concerned: creates `relation` (create), or drops pg_temp.<relation.name.name> (every temp
+// relation when that name is empty: DISCARD TEMP/ALL).
+struct TempEffect {
+  parser::Relation relation;
+  bool create = false;
+};
+
+// The temp effects of one statement, from its first words (a cheap look at the text, no parse),
+// for the names `config` manages (the only ones the snapshot lists).
+std::vector<TempEffect> temp_effects_of(std::string_view sql, const config::Config& config);
+
 class Session {
  public:
   explicit Session(Environment& env);
@@ -121,6 +133,7 @@ class Session {
     std::vector<parser::DeleteTarget> deletes;  // for the DELETE log line
     // See tx_control_of(): COMMIT, RELEASE, SAVEPOINT, ROLLBACK [TO], DISCARD/RESET.
     char tx_control = 0;
+    std::vector<TempEffect> temp_effects;  // see provisional_effects_
     // Until this statement has completed, the settings/catalog a later statement must be
     // rewritten with are not known for sure.
     bool barrier() const { return ddl || tx_control != 0 || !settings.empty(); }
@@ -160,6 +173,7 @@ class Session {
 
   bool rewriting() const;
   bool needs_catalog(const config::Config& config) const;
+  const parser::Catalog& catalog_with(const std::vector<const TempEffect*>& effects);
   void adopt_latest_config();
   void rebuild_state();
   bool start_hidden_query(bool startup, bool with_admin, bool force_catalog, Outputs out);
@@ -209,7 +223,6 @@ class Session {
     bool with_admin = false;
     bool with_catalog = false;
     bool publish = true;     // catalog taken outside a transaction block: share it
-    bool reparse = false;    // Close + Parse of a stale named statement, not a catalog query
     int statement = 0;       // index of the statement whose responses arrive now
     int catalog_index = -1;  // index of the catalog statement, -1: none
     int session_index = -1;  // index of the startup statement reading search_path/session_user
@@ -220,14 +233,23 @@ class Session {
     std::vector<std::vector<std::string>> rows;
   } hidden_;
   bool refresh_wanted_ = false;
+  // Temp tables created or dropped (CommandComplete seen) since the catalog snapshot was taken:
+  // PostgreSQL searches pg_temp first, so later statements must resolve names as they now do,
+  // until the refresh the DDL asked for replaces the snapshot. Statements pipelined before the
+  // DDL completed see its effects too (rewrite()), like unconfirmed SETs. ROLLBACK forgets them.
+  std::vector<TempEffect> provisional_effects_;
+  std::shared_ptr<const parser::Catalog> provisional_catalog_;  // catalog_ with some effects
+  std::uint64_t provisional_base_ = 0;                          // catalog_->version it extends
+  std::string provisional_key_;                                 // what it added and removed
   bool draining_ = false;
   bool client_terminated_ = false;
   bool any_refused_ = false;
 
-  // Named statements whose text the rewriter had to parse: PostgreSQL re-plans a prepared
+  // Named statements whose text the rewriter had to parse: PostgreSQL re-analyzes a prepared
   // statement under the search_path of each execution, so when the rewrite inputs change
-  // (search_path, visibility, catalog, config), a Bind of such a statement is preceded by an
-  // invisible Close + Parse of its fresh rewrite (reparse_before_bind).
+  // (search_path, visibility, catalog, config), a Bind or Describe of such a statement is preceded
+  // by a Close + Parse of its fresh rewrite whose answers the client never sees
+  // (refresh_statement).
   struct Stamp {
     std::uint64_t settings = 0;
     std::uint64_t catalog = 0;
@@ -240,13 +262,29 @@ class Session {
     std::string sent;         // what the server prepared
     std::string param_types;  // the Parse's parameter type section, raw
     Stamp stamp;              // inputs `sent` was rewritten with ({} = unknown)
+    // A slipped-in Close + Parse failed or was skipped: what the server holds is unknown.
+    bool server_unknown = false;
   };
   Stamp current_stamp() const;
+  bool inputs_ahead() const;
   bool bind_needs_check();
-  bool reparse_before_bind(std::string_view name, std::string_view bind_body, Outputs out);
+  void refresh_statement(std::string_view name, Outputs out);
+  void server_lost_statement(const std::string& name);
   std::unordered_map<std::string, NamedSql, NameHash, std::equal_to<>> named_sql_;
-  Stamp checked_stamp_;              // no entry of named_sql_ was stale at this stamp
-  bool bind_started_batch_ = false;  // the Bind being handled was the first of its batch
+  Stamp checked_stamp_;  // no entry of named_sql_ was stale at this stamp
+
+  // Server answers still to come for the messages whose answers the session must attribute, in
+  // order: 'P'/'C' the client's Parse/Close, 'p'/'c' a Parse/Close slipped in by
+  // refresh_statement (their ParseComplete/CloseComplete are swallowed), 'S' a message answered
+  // by ReadyForQuery (Sync, Query, FunctionCall). An ErrorResponse skips to the next 'S'.
+  void expect(char kind);
+  char take_expected(char kind);  // the front entry, popped if it is kind or its upper case
+  void drop_expected(bool through_sync);
+  void compact_expected();
+  std::string expected_;
+  std::size_t expected_head_ = 0;
+  std::vector<std::string> injected_names_;  // the statement of each pending 'p', in order
+
   // Extended-protocol messages were sent since the last Sync: the server is inside a batch, so
   // no invisible Query may be slipped in.
   bool unsynced_ = false;

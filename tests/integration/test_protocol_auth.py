@@ -52,12 +52,15 @@ PASSWORDS = {"trust_user": None, "password_user": "plain secret", "md5_user": "m
              "scram_user": "scram secret"}
 
 
-def tls_config(client_mode, cert=None, key=None, upstream="mode: disable", client_ca=None):
+def tls_config(client_mode, cert=None, key=None, upstream="mode: disable", client_ca=None,
+               client_cert=None):
     client = f"mode: {client_mode}"
     if cert:
         client += f', cert: "{cert}", key: "{key}"'
     if client_ca:
         client += f', ca: "{client_ca}"'
+    if client_cert:
+        client += f", client_cert: {client_cert}"
     return BASE_CONFIG + f"tls:\n  client: {{{client}}}\n  upstream: {{{upstream}}}\n"
 
 
@@ -313,20 +316,29 @@ def test_scram_with_tls_on_both_sides(tls_cluster, certs):
         ts.stop()
 
 
-def test_client_certificate_verification(cluster, certs):
-    """With tls.client.ca set, a client certificate signed by another CA is refused."""
+def cert_client(ts, certs, crt, key):
+    """A verify-full TLS client of `ts` presenting crt/key (paths that may not exist: none)."""
+    conn = connect(ts.dsn(sslmode="verify-full", sslrootcert=certs["ca"], host="localhost",
+                          sslcert=crt, sslkey=key))
+    assert conn.info.ssl_in_use and who(conn)[2] == 42  # TLS 1.3 may refuse on first use
+    conn.close()
+
+
+@pytest.mark.parametrize("client_cert", [None, "require"])
+def test_client_certificate_verification(cluster, certs, client_cert):
+    """With tls.client.ca set, a client certificate signed by another CA is refused. Without a
+    certificate a client is served, unless tls.client.client_cert is require."""
     ts = Tombstone(cluster, tls_config("require", certs["crt"], certs["key"],
-                                       client_ca=certs["ca"])).start()
+                                       client_ca=certs["ca"], client_cert=client_cert)).start()
     try:
-        conn = connect(ts.dsn(sslmode="verify-full", sslrootcert=certs["ca"], host="localhost",
-                              sslcert=certs["client_crt"], sslkey=certs["client_key"]))
-        assert conn.info.ssl_in_use and who(conn)[2] == 42
-        conn.close()
+        cert_client(ts, certs, certs["client_crt"], certs["client_key"])
         with pytest.raises(psycopg2.OperationalError):
-            conn = connect(ts.dsn(sslmode="verify-full", sslrootcert=certs["ca"],
-                                  host="localhost", sslcert=certs["rogue_crt"],
-                                  sslkey=certs["rogue_key"]))
-            who(conn)  # TLS 1.3 may report the refused certificate on first use
+            cert_client(ts, certs, certs["rogue_crt"], certs["rogue_key"])
+        if client_cert == "require":
+            with pytest.raises(psycopg2.OperationalError):
+                cert_client(ts, certs, "/nonexistent.crt", "/nonexistent.key")
+        else:
+            cert_client(ts, certs, "/nonexistent.crt", "/nonexistent.key")
         assert ts.proc.poll() is None, log_tail(ts)
     finally:
         ts.stop()

@@ -177,6 +177,26 @@ TEST(ConfigLoader, ClientTlsModeDefaultsToPreferWhenCertificateGiven) {
   EXPECT_EQ(c->source_file, path);
 }
 
+TEST(ConfigLoader, RequiredClientCertificatesNeedCaAndTlsRequired) {
+  TempDir dir;
+  dir.write("c.crt", "x");
+  dir.write("c.key", "x");
+  dir.write("ca.pem", "x");
+  const std::string tls = "upstream: \"h:1\"\ntls:\n  client: {cert: c.crt, key: c.key, ca: ca.pem, ";
+  auto ok = load_config_file(dir.write("ok.yaml", tls + "mode: require, client_cert: require}\n"));
+  ASSERT_TRUE(ok.has_value()) << ok.error();
+  EXPECT_TRUE(ok->tls_client.require_client_cert);
+  auto optional = load_config_file(dir.write("opt.yaml", tls + "mode: prefer}\n"));
+  ASSERT_TRUE(optional.has_value()) << optional.error();
+  EXPECT_FALSE(optional->tls_client.require_client_cert);
+  // With prefer, a plaintext client would skip the certificate check.
+  auto prefer = load_config_file(dir.write("bad.yaml", tls + "mode: prefer, client_cert: require}\n"));
+  ASSERT_FALSE(prefer.has_value());
+  EXPECT_NE(prefer.error().find("bad.yaml:3: tls.client.client_cert"), std::string::npos)
+      << prefer.error();
+  EXPECT_NE(prefer.error().find("fix: set tls.client.mode: require"), std::string::npos);
+}
+
 TEST(ConfigLoader, Ipv6AndHostNames) {
   Config c = load_ok(
       "listen: \"[::1]:7000\"\nupstream: \"[2001:db8::5]:5432\"\nmetrics: localhost:9000\n");
@@ -333,6 +353,10 @@ INSTANTIATE_TEST_SUITE_P(
                   "tls.client.mode", "expected disable, prefer or require"},
         ErrorCase{"client_tls_require_without_cert", "tls:\n  client:\n    mode: require\n", 3,
                   "tls.client.mode", "needs a certificate"},
+        ErrorCase{"client_cert_bad_value", "tls:\n  client:\n    client_cert: always\n", 3,
+                  "tls.client.client_cert", "expected optional or require"},
+        ErrorCase{"client_cert_require_without_ca", "tls:\n  client:\n    client_cert: require\n",
+                  3, "tls.client.client_cert", "set tls.client.ca"},
         ErrorCase{"client_cert_missing_file", "tls:\n  client:\n    cert: /nonexistent/x.crt\n", 3,
                   "tls.client.cert", "'/nonexistent/x.crt' does not exist"},
         ErrorCase{"client_cert_is_directory", "tls:\n  client:\n    cert: /tmp\n    key: /tmp\n", 3,
