@@ -794,6 +794,7 @@ void Session::adopt_latest_config() {
     }
     config_ = latest;
     catalog_ = std::move(cached);
+    snapshot_in_tx_ = false;
     pending_config_.reset();
     return;
   }
@@ -861,11 +862,17 @@ const parser::Rewrite* Session::rewrite(std::string_view sql) {
   }
   // Temp tables created earlier (this pipeline included) but not in the snapshot yet.
   const parser::Catalog* catalog = catalog_.get();
-  if (!provisional_effects_.empty() || queue_->temp_in_flight()) {
+  if (snapshot_in_tx_ || !provisional_effects_.empty() || queue_->temp_in_flight()) {
+    static const TempEffect kForgetTemp{};  // like DISCARD TEMP: no pg_temp relation is known
     std::vector<const TempEffect*> effects;
     for (const auto& e : provisional_effects_) effects.push_back(&e);
     queue_->for_each([&](const Slot& slot) {
-      if (slot.info.tx_control == 'R' || slot.info.tx_control == 'T') effects.clear();
+      if (slot.info.tx_control == 'R' || slot.info.tx_control == 'T') {
+        effects.clear();
+        // The snapshot's temp tables may be this transaction's: filtering a surviving one
+        // errors, trusting a rolled-back one would read the managed table unfiltered.
+        if (snapshot_in_tx_) effects.push_back(&kForgetTemp);
+      }
       for (const auto& e : slot.info.temp_effects) effects.push_back(&e);
     });
     catalog = &catalog_with(effects);
@@ -1383,9 +1390,15 @@ void Session::on_command_complete(std::string_view tag, Outputs out) {
   if (info.ddl) refresh_wanted_ = true;
   for (auto& e : info.temp_effects) provisional_effects_.push_back(std::move(e));
   if (tag == "ROLLBACK") {
-    // Temp tables of the rolled-back transaction are gone, drops undone: back to the snapshot.
+    // Temp tables of the rolled-back transaction are gone, drops undone: back to the snapshot —
+    // unless the snapshot itself was taken inside the transaction: then none of its temp tables
+    // is trusted until the refresh.
     provisional_effects_.clear();
     provisional_catalog_.reset();
+    if (snapshot_in_tx_) {
+      provisional_effects_.push_back(TempEffect{});
+      refresh_wanted_ = true;
+    }
   }
   if (!info.deletes.empty()) log_deletes(info, tag);
 
@@ -1477,6 +1490,7 @@ bool Session::start_hidden_query(bool startup, bool with_admin, bool force_catal
     if (auto cached =
             env_.catalogs().find(startup_.database, state_.session_user, cfg.generation)) {
       catalog_ = std::move(cached);
+      snapshot_in_tx_ = false;
       with_catalog = false;
     }
   }
@@ -1627,8 +1641,10 @@ Next Session::finish_hidden_query(Outputs out) {
         }
       }
       if (!hidden_.publish) refresh_wanted_ = true;
+      snapshot_in_tx_ = !hidden_.publish;
     } else {
       catalog_ = env_.catalogs().empty();  // fail closed: managed tables look missing
+      snapshot_in_tx_ = false;
     }
   }
   if (pending_config_) config_ = std::move(pending_config_);

@@ -238,6 +238,9 @@ class Session {
   // until the refresh the DDL asked for replaces the snapshot. Statements pipelined before the
   // DDL completed see its effects too (rewrite()), like unconfirmed SETs. ROLLBACK forgets them.
   std::vector<TempEffect> provisional_effects_;
+  // catalog_ was taken inside a transaction block: its pg_temp tables may have been created by
+  // that transaction, so a ROLLBACK (in flight or done) makes them all unknown until the refresh.
+  bool snapshot_in_tx_ = false;
   std::shared_ptr<const parser::Catalog> provisional_catalog_;  // catalog_ with some effects
   std::uint64_t provisional_base_ = 0;                          // catalog_->version it extends
   std::string provisional_key_;                                 // what it added and removed

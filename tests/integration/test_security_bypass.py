@@ -8,6 +8,7 @@ Seed data: users 1..10, of which 9 and 10 are soft-deleted.
 """
 import io
 
+import psycopg
 import psycopg2
 import pytest
 
@@ -434,6 +435,25 @@ def test_temporary_table_shadowing_then_dropped(env):
     fetch(conn, "DROP TABLE users")
     assert status(conn, "DELETE FROM users WHERE id = 3") == ("DELETE 1", 1)
     assert_soft_deleted(env)
+
+
+def test_temp_table_of_a_rolled_back_transaction_in_the_same_pipeline(env):
+    """A catalog snapshot taken inside a transaction lists the temp table it created. A ROLLBACK
+    and a read of the managed name in ONE pipeline: the read must not trust the rolled-back temp
+    table (that would read public.users unfiltered)."""
+    with psycopg.connect(env.proxy.dsn(user="bob"), autocommit=True) as conn:
+        conn.execute("BEGIN")
+        conn.execute("CREATE TEMP TABLE users (id int)")
+        assert conn.execute("SELECT id FROM users").fetchall() == []  # the temp table
+        with conn.pipeline():
+            conn.execute("ROLLBACK")
+            plain = conn.execute("SELECT id FROM users ORDER BY id")
+            prepared = conn.execute("SELECT id FROM users ORDER BY id", prepare=True)
+        live = [(i,) for i in range(1, 9)]
+        assert plain.fetchall() == live
+        assert prepared.fetchall() == live
+        # And after the pipeline (the snapshot was refreshed at the idle point).
+        assert conn.execute("SELECT count(*) FROM users").fetchone() == (8,)
 
 
 @pytest.mark.parametrize("sql", [
