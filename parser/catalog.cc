@@ -54,22 +54,30 @@ std::string catalog_query(const config::Config& config) {
   }
   // The session's own temp schema becomes "pg_temp" (it is what `pg_temp.x` and the implicit
   // temp-first search_path rule mean); other sessions' temp schemas are invisible to this one.
-  return "SELECT CASE WHEN n.oid = pg_catalog.pg_my_temp_schema() THEN 'pg_temp' "
-         "ELSE n.nspname::text END AS nspname, c.relname::text AS relname, "
-         "c.relkind::text AS relkind, a.attnum::text AS attnum, a.attname::text AS attname, "
+  // It runs under the client's search_path: every function, operator and type is pg_catalog's,
+  // so that objects the client created cannot change the answer.
+  return "SELECT CASE WHEN n.oid OPERATOR(pg_catalog.=) pg_catalog.pg_my_temp_schema() "
+         "THEN 'pg_temp' ELSE n.nspname::pg_catalog.text END AS nspname, "
+         "c.relname::pg_catalog.text AS relname, c.relkind::pg_catalog.text AS relkind, "
+         "a.attnum::pg_catalog.text AS attnum, a.attname::pg_catalog.text AS attname, "
          "pg_catalog.format_type(a.atttypid, a.atttypmod) AS format_type, "
-         "CASE WHEN EXISTS (SELECT 1 FROM pg_catalog.pg_index i WHERE i.indrelid = c.oid "
-         "AND i.indisprimary AND a.attnum = ANY (i.indkey)) THEN 't' ELSE 'f' END AS pk "
-         "FROM pg_catalog.pg_class c JOIN pg_catalog.pg_namespace n ON n.oid = c.relnamespace "
-         "LEFT JOIN pg_catalog.pg_attribute a ON a.attrelid = c.oid AND a.attnum > 0 "
-         "AND NOT a.attisdropped "
-         "WHERE c.relkind IN ('r', 'v', 'm', 'p', 'f') "
-         "AND c.relname = ANY (ARRAY[" +
+         "CASE WHEN EXISTS (SELECT 1 FROM pg_catalog.pg_index i "
+         "WHERE i.indrelid OPERATOR(pg_catalog.=) c.oid "
+         "AND i.indisprimary AND a.attnum OPERATOR(pg_catalog.=) ANY (i.indkey)) "
+         "THEN 't' ELSE 'f' END AS pk "
+         "FROM pg_catalog.pg_class c JOIN pg_catalog.pg_namespace n "
+         "ON n.oid OPERATOR(pg_catalog.=) c.relnamespace "
+         "LEFT JOIN pg_catalog.pg_attribute a ON a.attrelid OPERATOR(pg_catalog.=) c.oid "
+         "AND a.attnum OPERATOR(pg_catalog.>) 0 AND NOT a.attisdropped "
+         "WHERE c.relkind OPERATOR(pg_catalog.=) ANY "
+         "(ARRAY['r', 'v', 'm', 'p', 'f']::pg_catalog.\"char\"[]) "
+         "AND c.relname::pg_catalog.text OPERATOR(pg_catalog.=) ANY (ARRAY[" +
          list +
-         "]::text[]) "
-         "AND (n.nspname !~ '^pg_(toast_)?temp_' OR n.oid = pg_catalog.pg_my_temp_schema()) "
+         "]::pg_catalog.text[]) "
+         "AND (n.nspname::pg_catalog.text OPERATOR(pg_catalog.!~) '^pg_(toast_)?temp_' "
+         "OR n.oid OPERATOR(pg_catalog.=) pg_catalog.pg_my_temp_schema()) "
          // The server skips search_path schemas the role may not use: so must name resolution.
-         "AND (n.oid = pg_catalog.pg_my_temp_schema() "
+         "AND (n.oid OPERATOR(pg_catalog.=) pg_catalog.pg_my_temp_schema() "
          "OR pg_catalog.has_schema_privilege(n.oid, 'USAGE')) "
          "ORDER BY 1, 2, a.attnum";
 }

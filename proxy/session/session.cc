@@ -244,15 +244,17 @@ constexpr std::string_view kSessionQuery =
 
 std::string admin_query(const std::vector<std::string>& roles) {
   // Only roles that exist are considered (via pg_roles), so a role missing from this database
-  // cluster makes nobody admin instead of raising an error.
+  // cluster makes nobody admin instead of raising an error. It runs under the client's
+  // search_path: every function, operator and type is pg_catalog's, so that no object the
+  // client created (an aggregate bool_or, an operator =) can answer "admin".
   std::string sql =
-      "SELECT coalesce(bool_or(pg_catalog.pg_has_role(session_user, r.oid, 'MEMBER')), false) "
-      "FROM pg_catalog.pg_roles r WHERE r.rolname IN (";
+      "SELECT COALESCE(pg_catalog.bool_or(pg_catalog.pg_has_role(session_user, r.oid, 'MEMBER')), "
+      "false) FROM pg_catalog.pg_roles r WHERE r.rolname OPERATOR(pg_catalog.=) ANY (ARRAY[";
   for (std::size_t i = 0; i < roles.size(); ++i) {
     if (i > 0) sql += ", ";
     sql += quote_literal(roles[i]);
   }
-  sql += ")";
+  sql += "]::pg_catalog.name[])";
   return sql;
 }
 

@@ -217,6 +217,32 @@ def test_non_admin_startup_parameter_refused(env, param):
     assert err.value.sqlstate == "42501", err.value
 
 
+def test_objects_shadowing_pg_catalog_do_not_make_an_admin(env):
+    """The admin check and the catalog query run under the client's search_path. A role that
+    puts its own schema before pg_catalog, holding a bool_or() that always says true and an
+    operator = that matches every role, must still be an ordinary session."""
+    env.cluster.psql("""
+        DROP SCHEMA IF EXISTS evil CASCADE;
+        CREATE SCHEMA evil AUTHORIZATION bob;
+        SET ROLE bob;
+        CREATE FUNCTION evil.yes(boolean, boolean) RETURNS boolean LANGUAGE sql AS 'SELECT true';
+        CREATE AGGREGATE evil.bool_or(boolean) (sfunc = evil.yes, stype = boolean);
+        CREATE FUNCTION evil.same(name, name) RETURNS boolean LANGUAGE sql AS 'SELECT true';
+        CREATE OPERATOR evil.= (leftarg = name, rightarg = name, function = evil.same);
+        CREATE FUNCTION evil.same_oid(oid, oid) RETURNS boolean LANGUAGE sql AS 'SELECT true';
+        CREATE OPERATOR evil.= (leftarg = oid, rightarg = oid, function = evil.same_oid);
+    """)
+    try:
+        conn = env.wire("bob", options="-c search_path=evil,pg_catalog,public")
+        assert sorted(int(r[0]) for r in pgwire.one(conn.query("SELECT id FROM users")).rows) \
+            == LIVE
+        refused = conn.query("SET tombstone.visibility = 'all'")
+        assert refused[0].error is not None and refused[0].error.sqlstate == "42501"
+        conn.close()
+    finally:
+        env.cluster.psql("DROP SCHEMA evil CASCADE")
+
+
 @pytest.mark.parametrize("user,extra", [
     ("tombstone_admin2", {}),
     ("Tombstone_Admin", {}),
