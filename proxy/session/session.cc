@@ -602,10 +602,12 @@ Session::Decision Session::decide_client(char type) {
       return Decision::kBuffer;
     case 'B':  // Bind: maps portal -> statement; parameters may be huge
       if (phase_ != Phase::kReady) return Decision::kStream;
+      if (reload_pending_for_named()) return Decision::kBuffer;  // handle_client: reload first
       unsynced_ = true;
       return any_refused_ || bind_needs_check() ? Decision::kBuffer : Decision::kPeek;
     case 'D':  // Describe: a stale named statement is re-prepared first (refresh_statement)
       if (phase_ != Phase::kReady) return Decision::kStream;
+      if (reload_pending_for_named()) return Decision::kBuffer;
       unsynced_ = true;
       return bind_needs_check() ? Decision::kBuffer : Decision::kStream;
     case 'H':  // Flush: part of an extended batch
@@ -728,6 +730,12 @@ Next Session::handle_client(char type, std::string_view body, Outputs out) {
     return Next::kContinue;
   }
   if ((type == 'Q' || type == 'P') && defer_for_refresh(type, body, out)) return Next::kContinue;
+  // A Bind or Describe at the start of a batch, of a statement prepared before a reload: the new
+  // policy (and its catalog snapshot) first; the message then comes back through decide_client.
+  if ((type == 'B' || type == 'D') && reload_pending_for_named()) {
+    if (defer_for_reload(type, body, out)) return Next::kContinue;
+    unsynced_ = true;
+  }
   switch (type) {
     case 'Q':
       forward_query(body, out);
@@ -988,9 +996,72 @@ Session::StatementInfo Session::info_for(const parser::StatementRewrite& stateme
   return info;
 }
 
+// EXECUTEs of SQL-level prepared statements whose PREPARE, rewritten now, would differ from what
+// the server holds (another search_path, a reloaded policy, another catalog): PostgreSQL would
+// re-analyze the old text under the new inputs, with the wrong filter or none. Such an EXECUTE is
+// refused (0A000); the client prepares the statement again. nullopt: nothing refused.
+std::optional<parser::Rewrite> Session::refuse_stale_executes(std::string_view sql,
+                                                              const parser::Rewrite& rw) {
+  if (std::ranges::none_of(rw.statements, [&](const auto& st) {
+        return st.execute_name && prepared_sql_.contains(*st.execute_name);
+      })) {
+    return std::nullopt;
+  }
+  parser::Rewrite copy = rw;  // rewrite() below may reuse the cache entry `rw` lives in
+  bool settings_before = false;
+  bool refused = false;
+  for (auto& st : copy.statements) {
+    auto it = st.execute_name && !st.error ? prepared_sql_.find(*st.execute_name)
+                                           : prepared_sql_.end();
+    if (it != prepared_sql_.end()) {
+      NamedSql& entry = it->second;
+      if (settings_before || inputs_ahead() || !(entry.stamp == current_stamp())) {
+        const parser::Rewrite* fresh = rewrite(entry.original);
+        const bool parsed = fresh != nullptr && fresh->parsed;
+        const std::string& now = fresh != nullptr && fresh->changed ? fresh->sql : entry.original;
+        // A SET earlier in this very string: what it changes is not known here; refuse if the
+        // statement names anything a policy could be about.
+        if (now != entry.sent || (settings_before && parsed)) {
+          st.error = parser::RewriteError{
+              "0A000",
+              "tombstone: prepared statement \"" + *st.execute_name +
+                  "\" was prepared under another search_path or Tombstone policy; EXECUTE "
+                  "would run it unfiltered",
+              "DEALLOCATE it and PREPARE it again (or use protocol-level prepared statements, "
+              "which Tombstone re-prepares itself)."};
+          st.sql = parser::error_statement(*st.error);
+          st.changed = true;
+          st.fixup = parser::TagFixup::kNone;
+          refused = true;
+        } else if (!settings_before && !inputs_ahead()) {
+          entry.stamp = current_stamp();
+        }
+      }
+    }
+    if (!st.settings.empty()) settings_before = true;
+  }
+  if (!refused) return std::nullopt;
+  copy.sql.clear();
+  std::size_t pos = 0;
+  for (const auto& st : copy.statements) {
+    if (!st.changed) continue;
+    copy.sql.append(sql.substr(pos, st.offset - pos));
+    copy.sql.append(st.sql);
+    pos = st.offset + st.length;
+  }
+  copy.sql.append(sql.substr(std::min(pos, sql.size())));
+  copy.changed = true;
+  return copy;
+}
+
 void Session::forward_query(std::string_view body, Outputs out) {
   const auto sql = single_string(body);
   const parser::Rewrite* rw = sql ? rewrite(*sql) : nullptr;
+  std::optional<parser::Rewrite> patched;
+  if (rw != nullptr && !prepared_sql_.empty()) {
+    patched = refuse_stale_executes(*sql, *rw);
+    if (patched) rw = &*patched;
+  }
   if (rw != nullptr && rw->changed) {
     out.to_server.push_back('Q');
     append_u32(out.to_server, static_cast<std::uint32_t>(rw->sql.size() + 5));
@@ -1004,13 +1075,49 @@ void Session::forward_query(std::string_view body, Outputs out) {
     for (std::size_t i = 1; i < rw->statements.size(); ++i) {
       metrics::metrics().count_statement(metrics::StatementKind::kQuery);
     }
+    bool settings_before = false;
     for (const auto& statement : rw->statements) {
       StatementInfo info = info_for(statement);
       const std::string_view text =
           sql->substr(std::min(statement.offset, sql->size()), statement.length);
+      if (statement.prepared_name && !statement.error) {
+        NamedSql& entry = prepared_sql_[*statement.prepared_name];
+        entry.original = std::string(text);
+        entry.sent = statement.changed ? statement.sql : std::string(text);
+        entry.stamp = settings_before || inputs_ahead() ? Stamp{} : current_stamp();
+      }
+      if (statement.deallocate_name) {
+        if (statement.deallocate_name->empty()) {
+          prepared_sql_.clear();
+        } else {
+          prepared_sql_.erase(*statement.deallocate_name);
+        }
+      }
+      if (!statement.settings.empty()) settings_before = true;
       info.tx_control = tx_control_of(text);
       info.temp_effects = temp_effects_of(text, *config_);
       queue_->push(Slot{.sync_point = false, .info = std::move(info)});
+    }
+  }
+  if (rw == nullptr && sql) {
+    // Not rewriting (no policy for this database yet): PREPAREs are still remembered, so that
+    // after a reload that manages their tables an EXECUTE is checked (refuse_stale_executes).
+    Tokens tokens(*sql);
+    Token t = tokens.next();
+    if (!t.quoted && (t.text == "prepare" || t.text == "deallocate")) {
+      const bool prepare = t.text == "prepare";
+      t = tokens.next();
+      if (!prepare && !t.quoted && t.text == "prepare") t = tokens.next();
+      if (prepare && t.word) {
+        NamedSql& entry = prepared_sql_[t.text];
+        entry.original = std::string(*sql);
+        entry.sent = entry.original;
+        entry.stamp = current_stamp();
+      } else if (!prepare && !t.quoted && t.text == "all") {
+        prepared_sql_.clear();
+      } else if (!prepare && t.word) {
+        prepared_sql_.erase(t.text);
+      }
     }
   }
   // A string the rewriter did not split is judged by its first statement.
@@ -1055,10 +1162,12 @@ void Session::forward_parse(std::string_view body, Outputs out) {
     unnamed_statement_ = std::move(info);
     return;
   }
-  if (rw != nullptr && rw->parsed && !info.refused) {
+  // Every named statement is remembered, also those that name nothing managed today: after a
+  // SIGHUP that manages one of their tables, their next Bind re-prepares them (refresh_statement).
+  if (!info.refused) {
     NamedSql& entry = named_sql_[std::string(*name)];
     entry.original = std::string(*query);
-    entry.sent = rw->changed ? rw->sql : std::string(*query);
+    entry.sent = rw != nullptr && rw->changed ? rw->sql : std::string(*query);
     entry.param_types = std::string(body.substr(pos));
     // Rewritten ahead of unconfirmed settings (pipelining): check again at its first Bind.
     entry.stamp = queue_->settings_in_flight() ? Stamp{} : current_stamp();
@@ -1383,6 +1492,7 @@ void Session::on_command_complete(std::string_view tag, Outputs out) {
   }
   if (tag == "DISCARD ALL" || tag == "DEALLOCATE ALL") {
     prepared_.clear();
+    prepared_sql_.clear();
     if (tag == "DISCARD ALL") {
       statements_.clear();
       named_sql_.clear();
@@ -1685,6 +1795,16 @@ bool Session::defer_for_refresh(char type, std::string_view body, Outputs out) {
     forward_raw(type, body, deferred_client_);
     return true;
   }
+  return defer_for_reload(type, body, out);
+}
+
+// A reloaded config not adopted yet, named statements that may have to follow it, and the start
+// of a batch (where the invisible catalog query can still run).
+bool Session::reload_pending_for_named() const {
+  return !unsynced_ && !named_sql_.empty() && env_.config()->generation != config_->generation;
+}
+
+bool Session::defer_for_reload(char type, std::string_view body, Outputs out) {
   if (!queue_->empty() || unsynced_ || hidden_.active || tx_status_ == 'E') return false;
   adopt_latest_config();
   if (!pending_config_) return false;

@@ -157,6 +157,8 @@ class Session {
   Next handle_hidden_response(char type, std::string_view body, Outputs out);
 
   bool defer_for_refresh(char type, std::string_view body, Outputs out);
+  bool defer_for_reload(char type, std::string_view body, Outputs out);
+  bool reload_pending_for_named() const;
   void forward_query(std::string_view body, Outputs out);
   void forward_parse(std::string_view body, Outputs out);
   bool peek_bind(std::string_view body_prefix, bool complete);
@@ -274,6 +276,11 @@ class Session {
   void refresh_statement(std::string_view name, Outputs out);
   void server_lost_statement(const std::string& name);
   std::unordered_map<std::string, NamedSql, NameHash, std::equal_to<>> named_sql_;
+  // SQL-level PREPARE: the same staleness, but an EXECUTE cannot be preceded invisibly by a new
+  // PREPARE (the client would see its tag), so a stale one is refused (refuse_stale_executes).
+  std::unordered_map<std::string, NamedSql, NameHash, std::equal_to<>> prepared_sql_;
+  std::optional<parser::Rewrite> refuse_stale_executes(std::string_view sql,
+                                                       const parser::Rewrite& rw);
   Stamp checked_stamp_;  // no entry of named_sql_ was stale at this stamp
 
   // Server answers still to come for the messages whose answers the session must attribute, in

@@ -145,3 +145,41 @@ def test_sighup_with_broken_file_keeps_old_policy(pg):
         assert pg.psql("SELECT body, deleted_at IS NOT NULL FROM notes") == "keep me|t\n"
     finally:
         ts.stop()
+
+
+def test_sighup_new_policy_reaches_statements_prepared_before(pg):
+    """A valid reload that starts managing a table reaches sessions that are already open and
+    statements they prepared before it: a protocol-level prepared DELETE (psycopg 3,
+    prepare=True) becomes soft and a prepared SELECT filters; an SQL-level PREPAREd DELETE is
+    refused (0A000) rather than run as the hard DELETE it was prepared as."""
+    import psycopg
+    pg.psql("CREATE TABLE IF NOT EXISTS later (id int PRIMARY KEY, deleted_at timestamptz); "
+            "TRUNCATE later; INSERT INTO later SELECT g, NULL FROM generate_series(1, 6) g")
+    ts = Tombstone(pg, BASE_CONFIG).start()
+    try:
+        conn = psycopg.connect(ts.dsn(), autocommit=True)
+        conn.execute("PREPARE hard_delete AS DELETE FROM later WHERE id = $1")
+        assert conn.execute("DELETE FROM later WHERE id = %s", [1],
+                            prepare=True).statusmessage == "DELETE 1"  # unmanaged: really gone
+        conn.execute("SELECT id FROM later WHERE id > %s ORDER BY id", [0], prepare=True)
+        log_before = len(ts.log_text())
+        ts.config_path.write_text(ts.config_path.read_text() +
+                                  "tables:\n  public.later: {strategy: soft}\n")
+        ts.signal(signal.SIGHUP)
+        wait_until(lambda: "config reloaded" in ts.log_text()[log_before:], timeout=10,
+                   what=lambda: "the reload logged" + log_tail(ts))
+        assert conn.execute("DELETE FROM later WHERE id = %s", [2],
+                            prepare=True).statusmessage == "DELETE 1"
+        with pytest.raises(psycopg.errors.FeatureNotSupported, match="hard_delete"):
+            conn.execute("EXECUTE hard_delete(3)")
+        rows = conn.execute("SELECT id FROM later WHERE id > %s ORDER BY id", [0],
+                            prepare=True).fetchall()
+        assert rows == [(3,), (4,), (5,), (6,)]
+        conn.execute("DEALLOCATE hard_delete")
+        conn.execute("PREPARE hard_delete AS DELETE FROM later WHERE id = $1")
+        assert conn.execute("EXECUTE hard_delete(4)").statusmessage == "DELETE 1"
+        conn.close()
+        assert pg.psql("SELECT id, deleted_at IS NOT NULL FROM later ORDER BY id") == \
+            "2|t\n3|f\n4|t\n5|f\n6|f\n"
+    finally:
+        ts.stop()

@@ -437,6 +437,24 @@ def test_temporary_table_shadowing_then_dropped(env):
     assert_soft_deleted(env)
 
 
+def test_sql_prepare_under_another_search_path_is_not_executed_unfiltered(env):
+    """PREPARE under a search_path where `users` is another table, then back to public.users:
+    PostgreSQL would re-analyze the prepared text against public.users with no filter. The
+    EXECUTE is refused instead; prepared again, it filters."""
+    conn = env.via("bob")
+    fetch(conn, "CREATE SCHEMA evil")
+    fetch(conn, "CREATE TABLE evil.users (id int)")
+    fetch(conn, "SET search_path = evil, public")
+    fetch(conn, "PREPARE s AS SELECT id FROM users")
+    assert fetch(conn, "EXECUTE s") == []
+    fetch(conn, "RESET search_path")
+    with pytest.raises(psycopg2.errors.FeatureNotSupported, match='prepared statement "s"'):
+        fetch(conn, "EXECUTE s")
+    fetch(conn, "DEALLOCATE s")
+    fetch(conn, "PREPARE s AS SELECT id FROM users")
+    assert ids_of(conn, "EXECUTE s") == set(range(1, 9))
+
+
 def test_temp_table_of_a_rolled_back_transaction_in_the_same_pipeline(env):
     """A catalog snapshot taken inside a transaction lists the temp table it created. A ROLLBACK
     and a read of the managed name in ONE pipeline: the read must not trust the rolled-back temp
