@@ -77,6 +77,10 @@ struct Limits {
   std::chrono::milliseconds connect_timeout{5'000};
   std::chrono::milliseconds drain_timeout{30'000};
   std::size_t rewrite_cache_entries = 4096;
+  // A session's catalog snapshot older than this is taken again at its next idle point, so DDL
+  // run elsewhere (a migration adding a column) reaches it without a SIGHUP; 0 = only on DDL
+  // through the session and on reload.
+  std::chrono::milliseconds catalog_max_age{60'000};
 };
 
 struct Config {

@@ -621,7 +621,8 @@ class Loader {
     auto& l = config_.limits;
     for (const auto& e : entries(limits, "limits",
                                  {"max_message_size", "startup_timeout", "connect_timeout",
-                                  "drain_timeout", "rewrite_cache_entries"})) {
+                                  "drain_timeout", "rewrite_cache_entries",
+                                  "catalog_max_age"})) {
       std::string p = "limits." + e.key;
       if (e.key == "max_message_size") {
         auto v = scalar(e, p);
@@ -656,11 +657,12 @@ class Loader {
           l.rewrite_cache_entries = *n;
         }
       } else {
-        auto d = duration(e, p, e.key == "drain_timeout");
+        auto d = duration(e, p, e.key == "drain_timeout" || e.key == "catalog_max_age");
         if (!d) continue;
         (e.key == "startup_timeout"   ? l.startup_timeout
          : e.key == "connect_timeout" ? l.connect_timeout
-                                      : l.drain_timeout) = *d;
+         : e.key == "drain_timeout"   ? l.drain_timeout
+                                      : l.catalog_max_age) = *d;
       }
     }
   }

@@ -805,6 +805,7 @@ void Session::adopt_latest_config() {
     config_ = latest;
     catalog_ = std::move(cached);
     snapshot_in_tx_ = false;
+    snapshot_taken_ = std::chrono::steady_clock::now();
     pending_config_.reset();
     return;
   }
@@ -1572,6 +1573,11 @@ Next Session::on_ready_for_query(char status, std::string_view body, Outputs out
   }
   if (status != 'E' && queue_->empty() && !unsynced_ && client_.at_boundary()) {
     adopt_latest_config();
+    const auto max_age = config_->limits.catalog_max_age;
+    if (status == 'I' && max_age.count() > 0 && rewriting() &&
+        std::chrono::steady_clock::now() - snapshot_taken_ > max_age) {
+      refresh_wanted_ = true;  // DDL from elsewhere (migrations) reaches long-lived sessions
+    }
     if (refresh_wanted_ || pending_config_) {
       const bool admin_again =
           pending_config_ && pending_config_->admin_roles != config_->admin_roles;
@@ -1603,6 +1609,7 @@ bool Session::start_hidden_query(bool startup, bool with_admin, bool force_catal
             env_.catalogs().find(startup_.database, state_.session_user, cfg.generation)) {
       catalog_ = std::move(cached);
       snapshot_in_tx_ = false;
+      snapshot_taken_ = std::chrono::steady_clock::now();
       with_catalog = false;
     }
   }
@@ -1754,9 +1761,11 @@ Next Session::finish_hidden_query(Outputs out) {
       }
       if (!hidden_.publish) refresh_wanted_ = true;
       snapshot_in_tx_ = !hidden_.publish;
+      snapshot_taken_ = std::chrono::steady_clock::now();
     } else {
       catalog_ = env_.catalogs().empty();  // fail closed: managed tables look missing
       snapshot_in_tx_ = false;
+      snapshot_taken_ = std::chrono::steady_clock::now();  // tried again after catalog_max_age
     }
   }
   if (pending_config_) config_ = std::move(pending_config_);

@@ -243,6 +243,8 @@ class Session {
   // catalog_ was taken inside a transaction block: its pg_temp tables may have been created by
   // that transaction, so a ROLLBACK (in flight or done) makes them all unknown until the refresh.
   bool snapshot_in_tx_ = false;
+  // When catalog_ was taken or adopted: limits.catalog_max_age refreshes it at an idle point.
+  std::chrono::steady_clock::time_point snapshot_taken_{};
   std::shared_ptr<const parser::Catalog> provisional_catalog_;  // catalog_ with some effects
   std::uint64_t provisional_base_ = 0;                          // catalog_->version it extends
   std::string provisional_key_;                                 // what it added and removed
