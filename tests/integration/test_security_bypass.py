@@ -264,39 +264,38 @@ def test_prepared_delete_executed_later_reads_delete_and_is_soft(env):
     assert_delete_logged(env.proxy, "public.users", "soft", 1, "bob")
 
 
-def test_copy_with_delete_returning_is_soft_or_refused(env):
-    """`COPY (DELETE … RETURNING …) TO STDOUT` runs a DELETE inside COPY."""
+def test_copy_with_delete_returning_is_soft(env):
+    """`COPY (DELETE … RETURNING …) TO STDOUT` runs a DELETE inside COPY: it is soft, and COPY
+    reports the row like a real DELETE would."""
     conn = env.wire("bob")
-    results = conn.query("COPY (DELETE FROM users WHERE id = 3 RETURNING id) TO STDOUT")
-    if results[0].error is not None:
-        assert_untouched(env)
-    else:
-        assert results[0].tag == "COPY 1"
-        assert_soft_deleted(env)
+    result = pgwire.one(conn.query("COPY (DELETE FROM users WHERE id = 3 RETURNING id) TO STDOUT"))
+    assert result.error is None, result.error
+    assert result.tag == "COPY 1"
+    assert_soft_deleted(env)
 
 
-def test_explain_analyze_delete_is_soft_or_refused(env):
-    """EXPLAIN ANALYZE executes the statement it explains."""
+def test_explain_analyze_delete_is_soft(env):
+    """EXPLAIN ANALYZE executes the statement it explains: the executed DELETE is soft."""
     conn = env.wire("bob")
-    results = conn.query("EXPLAIN ANALYZE DELETE FROM users WHERE id = 3")
-    if results[0].error is not None:
-        assert_untouched(env)
-    else:
-        assert_soft_deleted(env)
+    result = pgwire.one(conn.query("EXPLAIN ANALYZE DELETE FROM users WHERE id = 3"))
+    assert result.error is None, result.error
+    assert result.tag == "EXPLAIN"
+    assert_soft_deleted(env)
 
 
 def test_backslash_string_with_standard_conforming_strings_off(env):
     """With standard_conforming_strings off, `\\'` escapes a quote, so the same bytes split into
-    statements differently. Whatever Tombstone does — soft delete or refuse — no row may go."""
+    statements differently. Tombstone cannot scan such literals: it refuses the whole string
+    (0A000) and no row goes."""
     conn = env.wire("bob")
     pgwire.one(conn.query("SET standard_conforming_strings = off"))
     results = conn.query("SELECT 'x\\'' ; DELETE FROM users WHERE id = 3; SELECT '\\''")
-    if any(r.error is not None for r in results):
-        assert_untouched(env)
-    else:
-        assert_soft_deleted(env)
-    # A string that hides a DELETE only when backslashes escape: nothing may be deleted.
-    conn.query("SELECT 'a\\'; DELETE FROM users WHERE id = 4; --'")
+    assert results[0].error is not None and results[0].error.sqlstate == "0A000", results
+    assert "standard_conforming_strings" in results[0].error.message
+    assert_untouched(env)
+    # A string that hides a DELETE only when backslashes escape: refused too.
+    results = conn.query("SELECT 'a\\'; DELETE FROM users WHERE id = 4; --'")
+    assert results[0].error is not None and results[0].error.sqlstate == "0A000", results
     rows = physical(env)
     assert len(rows) == 10 and rows[4] == (False, None)
     pgwire.one(conn.query("SET standard_conforming_strings = on"))
