@@ -15,8 +15,18 @@ EXTRA_SCHEMA = """
 CREATE TABLE invoices (id int PRIMARY KEY, total numeric NOT NULL, note text);
 CREATE TABLE invoices_archive (
   archived_by text, note text, archived_at timestamptz, total numeric CHECK (total < 1000), id int);
+CREATE TABLE tokens (token text PRIMARY KEY, user_id int, secret text);
+CREATE SCHEMA tombstone;
+CREATE TABLE tombstone.deletion_log (id bigserial PRIMARY KEY, table_name text NOT NULL,
+  row_key jsonb, row_count bigint NOT NULL DEFAULT 1, actor text, reason text,
+  deleted_at timestamptz NOT NULL DEFAULT now(), operation text NOT NULL DEFAULT 'delete');
+GRANT USAGE ON SCHEMA tombstone TO PUBLIC;
+GRANT SELECT, INSERT ON tombstone.deletion_log TO PUBLIC;
+GRANT USAGE ON SEQUENCE tombstone.deletion_log_id_seq TO PUBLIC;
+GRANT SELECT, INSERT, DELETE ON tokens TO PUBLIC;
 """
-EXTRA_CONFIG = "  public.invoices: {strategy: archive}\n"
+EXTRA_CONFIG = ("  public.invoices: {strategy: archive}\n"
+                "  public.tokens: {strategy: hard, audit: true}\n")
 
 ORDERS = [(i, i, i * 10) for i in range(1, 6)]
 
@@ -31,7 +41,8 @@ def env():
 @pytest.fixture(autouse=True)
 def fresh(env):
     env.reset()
-    env.cluster.psql("TRUNCATE invoices, invoices_archive;"
+    env.cluster.psql("TRUNCATE invoices, invoices_archive, tokens, tombstone.deletion_log;"
+                     "INSERT INTO tokens VALUES ('t1', 1, 's1'), ('t2', 1, 's2'), ('t3', 2, 's3');"
                      "INSERT INTO invoices VALUES (1, 100, 'a'), (2, 200, 'b'), (3, 5000, 'big')")
 
 
@@ -134,3 +145,22 @@ def test_archive_table_is_readable_and_not_filtered(env):
     fetch(conn, "DELETE FROM orders WHERE id = 1")
     assert fetch(conn, "SELECT id FROM orders_archive") == [(1,)]
     assert [r[0] for r in fetch(conn, "SELECT id FROM orders ORDER BY id")] == [2, 3, 4, 5]
+
+
+def test_hard_delete_with_audit_logs_keys_not_data(env):
+    """strategy hard + audit (DESIGN §2): the rows are really gone, and the same statement wrote
+    one tombstone.deletion_log row per deleted row with the primary key, the actor and the
+    reason — never the row's data (the secret column)."""
+    conn = env.via("bob")
+    conn.autocommit = False
+    fetch(conn, "SET LOCAL tombstone.actor = 'user:42'")
+    fetch(conn, "SET LOCAL tombstone.reason = 'gdpr request 7'")
+    assert status(conn, "DELETE FROM tokens WHERE user_id = 1") == ("DELETE 2", 2)
+    conn.commit()
+    assert env.rows("SELECT token FROM tokens") == [("t3",)]
+    rows = env.rows("SELECT table_name, row_key, actor, reason, operation FROM "
+                    "tombstone.deletion_log ORDER BY row_key ->> 'token'")
+    assert rows == [("public.tokens", {"token": "t1"}, "user:42", "gdpr request 7", "delete"),
+                    ("public.tokens", {"token": "t2"}, "user:42", "gdpr request 7", "delete")]
+    assert "s1" not in str(env.rows("SELECT * FROM tombstone.deletion_log"))
+    assert_delete_logged(env.proxy, "public.tokens", "hard", 2, "user:42")
