@@ -1042,18 +1042,6 @@ SELECT id, user_id FROM orders WHERE id < 40;
 DROP TABLE orders;
 SELECT id, user_id FROM orders WHERE id < 40;
 
--- case: temp_table_dropped_then_managed_again
-CREATE TEMP TABLE orders AS SELECT id, id AS user_id FROM crm.users;
-DROP TABLE orders;
-SELECT id, user_id FROM orders WHERE id < 40;
-
--- case: same_statement_after_temp_table_dropped
--- psycopg 3 prepares the SELECT once; PostgreSQL re-analyzes it once its temp table is dropped.
-CREATE TEMP TABLE orders AS SELECT id, id AS user_id FROM crm.users;
-SELECT id, user_id FROM orders WHERE id < 40;
-DROP TABLE orders;
-SELECT id, user_id FROM orders WHERE id < 40;
-
 -- case: reset_all_restores_search_path
 SET search_path = crm;
 RESET ALL;
