@@ -1,6 +1,8 @@
 #include "parser/statement_rewriter.h"
 
 #include <algorithm>
+#include <functional>
+#include <optional>
 
 #include "parser/pg_tree.h"
 #include "parser/settings.h"
@@ -80,22 +82,60 @@ bool star_items(const Node& item, std::vector<Node>& out) {
     return star_items(j.larg(), out) && star_items(j.rarg(), out);
   }
   std::string name = item_refname(item);
+  if (name.rfind("_tombstone_f", 0) == 0) return true;  // filter_in_place's zero-column item
   if (name.empty()) return false;
   out.push_back(tree::res_target("", tree::star_ref({name})));
   return true;
 }
 
+// True when a FROM item (joins included) exposes `name`, hiding an outer relation of that name.
+bool from_exposes(const RepeatedPtrField<Node>& from, const std::string& name) {
+  for (const auto& item : from) {
+    if (item_refname(item) == name) return true;
+    if (item.has_join_expr() && !item.join_expr().has_alias()) {
+      RepeatedPtrField<Node> sides;
+      *sides.Add() = item.join_expr().larg();
+      *sides.Add() = item.join_expr().rarg();
+      if (from_exposes(sides, name)) return true;
+    }
+  }
+  return false;
+}
+
 // Replaces references to columns Tombstone sets (soft marker, deleted_by, reason) of the DELETE
-// target with NULL::type, so RETURNING shows the row as a hard DELETE would. Does not descend into
-// subqueries (their column references belong to other levels).
+// target with NULL::type, so RETURNING shows the row as a hard DELETE would. In subqueries only
+// references that still reach the target count: qualified ones, unqualified ones (`reach`, all
+// when nullptr) while no FROM list in between supplies or may supply that name, and none below a
+// FROM item that reuses the target's name.
+// `whole_row`, when given, replaces whole-row references of the target (`t`, or `t.*` inside an
+// expression such as row_to_json(t.*)), which would otherwise show the marker just set.
+// Whether the items of a FROM list supply a column of that name (nullopt: cannot tell).
+using FromHasColumn =
+    std::function<std::optional<bool>(const RepeatedPtrField<Node>&, const std::string&)>;
+
 void null_managed_columns(Node& n, const std::vector<std::string>& quals,
-                          const std::vector<std::pair<std::string, pg_query::TypeName>>& cols) {
+                          const std::vector<std::pair<std::string, pg_query::TypeName>>& cols,
+                          const Node* whole_row, const FromHasColumn* from_has = nullptr,
+                          const std::vector<std::string>* reach = nullptr) {
   if (n.has_column_ref()) {
     const auto& ref = n.column_ref();
+    if (whole_row != nullptr && !quals.empty()) {
+      bool bare = ref.fields_size() == 1 && ref.fields(0).has_string() &&
+                  ref.fields(0).string().sval() == quals.back();
+      bool star = ref.fields_size() >= 2 && is_star(n) && same_ref(ref_prefix(ref), quals);
+      if (bare || star) {
+        n = *whole_row;
+        return;
+      }
+    }
     if (ref.fields_size() == 0 || !ref.fields(ref.fields_size() - 1).has_string()) return;
     const std::string& col = ref.fields(ref.fields_size() - 1).string().sval();
     auto prefix = ref_prefix(ref);
     if (!prefix.empty() && !same_ref(prefix, quals)) return;
+    if (prefix.empty() && reach != nullptr &&
+        std::find(reach->begin(), reach->end(), col) == reach->end()) {
+      return;
+    }
     for (const auto& [name, type] : cols) {
       if (name == col) {
         n = tree::null_of_type(type);
@@ -104,10 +144,54 @@ void null_managed_columns(Node& n, const std::vector<std::string>& quals,
     }
     return;
   }
-  if (n.has_select_stmt() || n.has_sub_link()) {
-    if (n.has_sub_link() && n.sub_link().has_testexpr()) {
-      null_managed_columns(*n.mutable_sub_link()->mutable_testexpr(), quals, cols);
+  if (whole_row != nullptr && n.has_row_expr()) {
+    // ROW(t.*) expands to t's columns, not to one composite: splice in the NULL-marker columns.
+    auto* args = n.mutable_row_expr()->mutable_args();
+    RepeatedPtrField<Node> spliced;
+    for (auto& a : *args) {
+      if (is_star(a) && same_ref(ref_prefix(a.column_ref()), quals)) {
+        for (const auto& c : whole_row->type_cast().arg().row_expr().args()) *spliced.Add() = c;
+      } else {
+        null_managed_columns(a, quals, cols, whole_row, from_has, reach);
+        *spliced.Add() = std::move(a);
+      }
     }
+    *args = std::move(spliced);
+    return;
+  }
+  if (n.has_sub_link()) {
+    auto& link = *n.mutable_sub_link();
+    if (link.has_testexpr()) {
+      null_managed_columns(*link.mutable_testexpr(), quals, cols, whole_row, from_has, reach);
+    }
+    if (link.has_subselect()) {
+      null_managed_columns(*link.mutable_subselect(), quals, cols, whole_row, from_has, reach);
+    }
+    return;
+  }
+  std::vector<std::string> narrowed;
+  if (n.has_select_stmt()) {
+    const auto& sel = n.select_stmt();
+    if (quals.empty() || from_exposes(sel.from_clause(), quals.back())) return;
+    if (sel.from_clause_size() > 0) {
+      for (const auto& [name, type] : cols) {
+        if (reach != nullptr && std::find(reach->begin(), reach->end(), name) == reach->end()) {
+          continue;
+        }
+        std::optional<bool> has =
+            from_has != nullptr ? (*from_has)(sel.from_clause(), name) : std::nullopt;
+        if (has.has_value() && !*has) narrowed.push_back(name);
+      }
+      reach = &narrowed;
+    }
+  }
+  if (n.has_res_target() && n.res_target().name().empty() &&
+      n.res_target().val().has_column_ref()) {
+    // A subquery's output name shows through `(SELECT t.deleted_at)`: keep it after the swap.
+    auto& rt = *n.mutable_res_target();
+    std::string name = tree::figure_colname(rt.val());
+    null_managed_columns(*rt.mutable_val(), quals, cols, whole_row, from_has, reach);
+    if (!rt.val().has_column_ref()) rt.set_name(name);
     return;
   }
   google::protobuf::Message* m = nullptr;
@@ -124,10 +208,12 @@ void null_managed_columns(Node& n, const std::vector<std::string>& quals,
     if (f->message_type() != Node::descriptor()) continue;
     if (f->is_repeated()) {
       for (int i = 0; i < mr->FieldSize(*m, f); ++i) {
-        null_managed_columns(static_cast<Node&>(*mr->MutableRepeatedMessage(m, f, i)), quals, cols);
+        null_managed_columns(static_cast<Node&>(*mr->MutableRepeatedMessage(m, f, i)), quals, cols,
+                             whole_row, from_has, reach);
       }
     } else {
-      null_managed_columns(static_cast<Node&>(*mr->MutableMessage(m, f)), quals, cols);
+      null_managed_columns(static_cast<Node&>(*mr->MutableMessage(m, f)), quals, cols, whole_row,
+                           from_has, reach);
     }
   }
 }
@@ -508,8 +594,12 @@ void StatementRewriter::apply(Level& level, Node* where) {
       }
       if (j.has_alias()) hidden = true;
     }
+    if (where == nullptr) {
+      wrap(ref);  // MERGE's source: a subquery keeps the deparsed USING item parenthesized
+      continue;
+    }
     if (must_wrap || hidden) {
-      wrap(ref);
+      filter_in_place(ref);
       continue;
     }
     auto quals = qualifiers(*ref.range_var, ref.target.relation);
@@ -520,6 +610,32 @@ void StatementRewriter::apply(Level& level, Node* where) {
     }
     changed_ = true;
   }
+}
+
+void StatementRewriter::filter_in_place(Ref& ref) {
+  // `(t AS r INNER JOIN (SELECT) AS _tombstone_fN ON r.col IS NULL)`: the filter travels with the
+  // reference itself. Unlike `(SELECT * FROM t WHERE ...) AS r`, r stays the table: its whole-row
+  // type, system columns and primary-key functional dependency (GROUP BY r.id) are kept, and the
+  // zero-column item adds nothing to `*`, USING or NATURAL column lists.
+  auto quals = qualifiers(*ref.range_var, ref.target.relation);
+  quals.push_back(marker_name(*ref.range_var, ref));
+  Node empty;
+  auto* s = empty.mutable_select_stmt();
+  s->set_limit_option(pg_query::LIMIT_OPTION_DEFAULT);
+  s->set_op(pg_query::SETOP_NONE);
+  Node sub;
+  auto* rs = sub.mutable_range_subselect();
+  *rs->mutable_subquery() = std::move(empty);
+  rs->mutable_alias()->set_aliasname("_tombstone_f" + std::to_string(++filter_counter_));
+  Node join;
+  auto* j = join.mutable_join_expr();
+  j->set_jointype(pg_query::JOIN_INNER);
+  *j->mutable_larg() = std::move(*ref.node);
+  *j->mutable_rarg() = std::move(sub);
+  *j->mutable_quals() = tree::is_null(tree::column_ref(quals));
+  *ref.node = std::move(join);
+  ref.range_var = nullptr;
+  changed_ = true;
 }
 
 void StatementRewriter::wrap(Ref& ref) {
@@ -796,6 +912,100 @@ void StatementRewriter::delete_(Node& node, const Scope* outer, bool top,
   }
 }
 
+std::optional<std::vector<StatementRewriter::OutputColumn>> StatementRewriter::item_columns(
+    const Node& item) {
+  using Columns = std::vector<OutputColumn>;
+  const pg_query::RangeVar* rv = nullptr;
+  if (item.has_range_var()) rv = &item.range_var();
+  if (item.has_range_table_sample() && item.range_table_sample().relation().has_range_var()) {
+    rv = &item.range_table_sample().relation().range_var();
+  }
+  if (rv != nullptr) {
+    const Relation* rel = resolve(*rv, nullptr).relation;
+    if (rel == nullptr) return std::nullopt;
+    auto quals = qualifiers(*rv, rel);
+    Columns out;
+    for (std::size_t i = 0; i < rel->columns.size(); ++i) {
+      std::string name = rel->columns[i].name;
+      if (rv->has_alias() && static_cast<int>(i) < rv->alias().colnames_size() &&
+          rv->alias().colnames(static_cast<int>(i)).has_string()) {
+        name = rv->alias().colnames(static_cast<int>(i)).string().sval();
+      }
+      auto f = quals;
+      f.push_back(name);
+      out.push_back(OutputColumn{name, rel->columns[i].type, tree::column_ref(f)});
+    }
+    return out;
+  }
+  if (item.has_range_subselect() &&
+      item.range_subselect().alias().aliasname().rfind("_tombstone_f", 0) == 0) {
+    return Columns{};  // filter_in_place's zero-column item
+  }
+  if (!item.has_join_expr() || item.join_expr().has_alias()) return std::nullopt;
+  // The output columns of an unaliased join, as PostgreSQL builds them: USING/NATURAL columns
+  // first (left's for INNER/LEFT, right's for RIGHT, COALESCE for FULL), then each side's rest.
+  const auto& j = item.join_expr();
+  auto left = item_columns(j.larg());
+  auto right = item_columns(j.rarg());
+  if (!left || !right) return std::nullopt;
+  std::vector<std::string> common;
+  if (j.is_natural()) {
+    for (const auto& l : *left) {
+      for (const auto& r : *right) {
+        if (l.name == r.name) common.push_back(l.name);
+      }
+    }
+  } else {
+    for (const auto& u : j.using_clause()) {
+      if (!u.has_string()) return std::nullopt;
+      common.push_back(u.string().sval());
+    }
+  }
+  auto find_one = [](const Columns& cols, const std::string& name) -> const OutputColumn* {
+    const OutputColumn* found = nullptr;
+    for (const auto& c : cols) {
+      if (c.name != name) continue;
+      if (found != nullptr) return nullptr;  // ambiguous: PostgreSQL refuses it too
+      found = &c;
+    }
+    return found;
+  };
+  Columns out;
+  for (const auto& name : common) {
+    const OutputColumn* l = find_one(*left, name);
+    const OutputColumn* r = find_one(*right, name);
+    if (l == nullptr || r == nullptr || l->type != r->type) return std::nullopt;
+    Node expr;
+    switch (j.jointype()) {
+      case pg_query::JOIN_INNER:
+      case pg_query::JOIN_LEFT:
+        expr = l->expr;
+        break;
+      case pg_query::JOIN_RIGHT:
+        expr = r->expr;
+        break;
+      case pg_query::JOIN_FULL: {
+        auto* c = expr.mutable_coalesce_expr();
+        *c->add_args() = l->expr;
+        *c->add_args() = r->expr;
+        break;
+      }
+      default:
+        return std::nullopt;
+    }
+    out.push_back(OutputColumn{name, l->type, std::move(expr)});
+  }
+  auto is_common = [&](const std::string& name) {
+    return std::find(common.begin(), common.end(), name) != common.end();
+  };
+  for (auto* side : {&*left, &*right}) {
+    for (auto& c : *side) {
+      if (!is_common(c.name)) out.push_back(std::move(c));
+    }
+  }
+  return out;
+}
+
 bool StatementRewriter::expand_returning(const RepeatedPtrField<Node>& in, const Resolved& target,
                                          const std::vector<std::string>& quals,
                                          const RepeatedPtrField<Node>& using_items,
@@ -830,6 +1040,45 @@ bool StatementRewriter::expand_returning(const RepeatedPtrField<Node>& in, const
       }
     }
   };
+  // RETURNING t (the whole row): ROW(cols..., NULL::type for Tombstone's columns)::t, so the
+  // composite shows the row as a hard DELETE would, at the top level and inside expressions.
+  std::optional<Node> whole_row;
+  if (!managed.empty() && !quals.empty() && target.relation->find_column(quals.back()) == nullptr) {
+    Node row;
+    auto* r = row.mutable_row_expr();
+    r->set_row_format(pg_query::COERCE_EXPLICIT_CALL);
+    for (const auto& c : target.relation->columns) {
+      auto it = std::find_if(managed.begin(), managed.end(),
+                             [&](const auto& m) { return m.first == c.name; });
+      if (it != managed.end()) {
+        *r->add_args() = tree::null_of_type(it->second);
+      } else {
+        auto f = quals;
+        f.push_back(c.name);
+        *r->add_args() = tree::column_ref(f);
+      }
+    }
+    pg_query::TypeName type;
+    *type.add_names() = tree::string_node(target.relation->name.schema);
+    *type.add_names() = tree::string_node(target.relation->name.name);
+    type.set_typemod(-1);
+    Node cast;
+    *cast.mutable_type_cast()->mutable_arg() = std::move(row);
+    *cast.mutable_type_cast()->mutable_type_name() = std::move(type);
+    whole_row = std::move(cast);
+  }
+  const Node* whole_row_ptr = whole_row ? &*whole_row : nullptr;
+  FromHasColumn from_has = [this](const RepeatedPtrField<Node>& from,
+                                  const std::string& name) -> std::optional<bool> {
+    for (const auto& item : from) {
+      auto cols = item_columns(item);
+      if (!cols) return std::nullopt;
+      for (const auto& c : *cols) {
+        if (c.name == name) return true;
+      }
+    }
+    return false;
+  };
   for (const auto& item : in) {
     if (!item.has_res_target()) continue;
     const auto& rt = item.res_target();
@@ -838,12 +1087,17 @@ bool StatementRewriter::expand_returning(const RepeatedPtrField<Node>& in, const
       if (prefix.empty()) {
         target_columns(out);
         for (const auto& u : using_items) {
-          if (!star_items(u, out)) {
+          std::size_t mark = out.size();
+          if (star_items(u, out)) continue;
+          out.erase(out.begin() + static_cast<std::ptrdiff_t>(mark), out.end());
+          auto cols = item_columns(u);
+          if (!cols) {
             fail("0A000",
                  "tombstone: RETURNING * over this USING list cannot be rewritten; "
                  "list the columns");
             return false;
           }
+          for (auto& c : *cols) out.push_back(tree::res_target(c.name, std::move(c.expr)));
         }
       } else if (same_ref(prefix, quals)) {
         target_columns(out);
@@ -855,45 +1109,21 @@ bool StatementRewriter::expand_returning(const RepeatedPtrField<Node>& in, const
     Node copy = item;
     auto& crt = *copy.mutable_res_target();
     const auto& val = crt.val();
-    if (!managed.empty() && val.has_column_ref() && val.column_ref().fields_size() == 1 &&
+    if (whole_row && val.has_column_ref() && val.column_ref().fields_size() == 1 &&
         val.column_ref().fields(0).has_string() &&
-        val.column_ref().fields(0).string().sval() == quals.back() &&
-        target.relation->find_column(quals.back()) == nullptr) {
-      // RETURNING t (the whole row): ROW(cols..., NULL::type for Tombstone's columns)::t, so the
-      // composite shows the row as a hard DELETE would.
-      Node row;
-      auto* r = row.mutable_row_expr();
-      r->set_row_format(pg_query::COERCE_EXPLICIT_CALL);
-      for (const auto& c : target.relation->columns) {
-        auto it = std::find_if(managed.begin(), managed.end(),
-                               [&](const auto& m) { return m.first == c.name; });
-        if (it != managed.end()) {
-          *r->add_args() = tree::null_of_type(it->second);
-        } else {
-          auto f = quals;
-          f.push_back(c.name);
-          *r->add_args() = tree::column_ref(f);
-        }
-      }
-      pg_query::TypeName type;
-      *type.add_names() = tree::string_node(target.relation->name.schema);
-      *type.add_names() = tree::string_node(target.relation->name.name);
-      type.set_typemod(-1);
-      Node cast;
-      *cast.mutable_type_cast()->mutable_arg() = std::move(row);
-      *cast.mutable_type_cast()->mutable_type_name() = std::move(type);
+        val.column_ref().fields(0).string().sval() == quals.back()) {
       if (crt.name().empty()) crt.set_name(quals.back());
-      *crt.mutable_val() = std::move(cast);
+      *crt.mutable_val() = *whole_row;
       out.push_back(std::move(copy));
       continue;
     }
     if (!managed.empty()) {
       if (crt.name().empty() && crt.val().has_column_ref()) {
         std::string name = tree::figure_colname(crt.val());
-        null_managed_columns(*crt.mutable_val(), quals, managed);
+        null_managed_columns(*crt.mutable_val(), quals, managed, whole_row_ptr, &from_has);
         if (!crt.val().has_column_ref()) crt.set_name(name);
       } else {
-        null_managed_columns(*crt.mutable_val(), quals, managed);
+        null_managed_columns(*crt.mutable_val(), quals, managed, whole_row_ptr, &from_has);
       }
     }
     out.push_back(std::move(copy));
@@ -971,12 +1201,21 @@ void StatementRewriter::moving_delete(Node& node, const Resolved& target, bool t
   if (!expand_returning(d.returning_list(), target, quals, d.using_clause(), false, returning)) {
     return;
   }
-  for (const auto& r : returning) {
-    if (is_star(r.res_target().val())) {
+  // `x.*` the catalog cannot spell (a join alias, a subquery, an unmanaged table) travels as the
+  // whole row `x` and is expanded again by `(_tombstone_rN).*` in the final SELECT: same columns,
+  // names and order, duplicate names included.
+  std::vector<bool> whole_rows(returning.size(), false);
+  for (std::size_t i = 0; i < returning.size(); ++i) {
+    auto& val = *returning[i].mutable_res_target()->mutable_val();
+    if (!is_star(val)) continue;
+    auto prefix = ref_prefix(val.column_ref());
+    if (prefix.empty()) {
       fail("0A000", "tombstone: RETURNING of other tables' * in a DELETE on " +
                         policy.table.to_sql() + " cannot be rewritten; list the columns");
       return;
     }
+    val = tree::column_ref({prefix.back()});
+    whole_rows[i] = true;
   }
   // The DELETE returns what the mover needs (all columns for archive, the key for audit) plus
   // the client's RETURNING items under private names.
@@ -1068,8 +1307,16 @@ void StatementRewriter::moving_delete(Node& node, const Resolved& target, bool t
     final_select->set_limit_option(pg_query::LIMIT_OPTION_DEFAULT);
     final_select->set_op(pg_query::SETOP_NONE);
     for (std::size_t i = 0; i < out_names.size(); ++i) {
-      *final_select->add_target_list() =
-          tree::res_target(out_names[i], tree::column_ref({kReturnPrefix + std::to_string(i + 1)}));
+      Node ref = tree::column_ref({kReturnPrefix + std::to_string(i + 1)});
+      if (whole_rows[i]) {
+        Node expand;
+        auto* ind = expand.mutable_a_indirection();
+        *ind->mutable_arg() = std::move(ref);
+        ind->add_indirection()->mutable_a_star();
+        *final_select->add_target_list() = tree::res_target("", std::move(expand));
+        continue;
+      }
+      *final_select->add_target_list() = tree::res_target(out_names[i], std::move(ref));
     }
     *final_select->add_from_clause() = tree::range_var("", deleted);
   }

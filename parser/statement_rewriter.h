@@ -77,11 +77,23 @@ class StatementRewriter {
   // (MERGE source), so every reference is wrapped in a filtering subquery.
   void apply(Level& level, pg_query::Node* where);
   void wrap(Ref& ref);
+  // Where no predicate can be placed (nullable side of USING/NATURAL, inside an aliased join):
+  // `(t r JOIN (SELECT) _tombstone_fN ON r.col IS NULL)`, keeping r the table itself.
+  void filter_in_place(Ref& ref);
 
   // Turns the DELETE in `node` into the strategy's statement (soft/archive/audit).
   void soft_delete(pg_query::Node& node, const Resolved& target, bool top);
   void moving_delete(pg_query::Node& node, const Resolved& target, bool top,
                      std::vector<pg_query::Node>* hoist);
+  // One output column of a FROM item: its name, its type (format_type) and how to spell it.
+  struct OutputColumn {
+    std::string name;
+    std::string type;
+    pg_query::Node expr;
+  };
+  // The columns `*` shows for a USING item, in order, when the catalog knows every table in it
+  // (merged USING/NATURAL columns spelled out); nullopt when they cannot be named.
+  std::optional<std::vector<OutputColumn>> item_columns(const pg_query::Node& item);
   bool expand_returning(const google::protobuf::RepeatedPtrField<pg_query::Node>& in,
                         const Resolved& target, const std::vector<std::string>& quals,
                         const google::protobuf::RepeatedPtrField<pg_query::Node>& using_items,
@@ -114,6 +126,7 @@ class StatementRewriter {
   std::optional<RewriteError> error_;
   std::vector<DeleteTarget> deletes_;
   int cte_counter_ = 0;
+  int filter_counter_ = 0;  // numbers filter_in_place()'s `(SELECT) _tombstone_fN`
 };
 
 }  // namespace tombstone::parser

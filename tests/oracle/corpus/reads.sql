@@ -1159,3 +1159,495 @@ COPY users (id, email) TO STDOUT WITH (FORMAT csv, HEADER);
 -- unfiltered
 -- expect-error: 42601
 COPY users (id, email) TO STDOUT WITH (FORMAT);
+
+-- ---------------------------------------------------------------- ORM-shaped reads (oracle growth, round 2)
+-- case: r2_window_partition_range_frame
+SELECT id, user_id, sum(total) OVER (PARTITION BY user_id ORDER BY placed_on RANGE BETWEEN UNBOUNDED PRECEDING AND CURRENT ROW) FROM orders;
+
+-- case: r2_window_filtered_aggregate
+SELECT id, user_id, count(*) FILTER (WHERE status = 'paid') OVER (PARTITION BY user_id), sum(total) FILTER (WHERE total > 100) OVER (PARTITION BY user_id) FROM orders;
+
+-- case: r2_window_top_two_per_user
+SELECT user_id, id, total FROM (SELECT o.*, row_number() OVER (PARTITION BY user_id ORDER BY total DESC NULLS LAST, id) AS rn FROM orders o) t WHERE rn <= 2;
+
+-- case: r2_window_first_value_over_left_join
+SELECT u.id, o.id, first_value(o.id) OVER (PARTITION BY u.id ORDER BY o.id), ntile(3) OVER (ORDER BY u.id, o.id) FROM users u LEFT JOIN orders o ON o.user_id = u.id WHERE u.id BETWEEN 1 AND 25;
+
+-- case: r2_window_groups_frame_exclude
+SELECT id, sum(qty) OVER (ORDER BY order_id GROUPS BETWEEN 1 PRECEDING AND 1 FOLLOWING EXCLUDE CURRENT ROW) FROM order_items WHERE order_id < 40;
+
+-- case: r2_window_percent_rank_named
+SELECT id, percent_rank() OVER w::numeric(10, 6), cume_dist() OVER w::numeric(10, 6) FROM users WINDOW w AS (PARTITION BY country_code ORDER BY score);
+
+-- case: r2_cube_with_grouping
+SELECT status, user_id % 3 AS bucket, GROUPING(status, user_id % 3), count(*), sum(total) FROM orders GROUP BY CUBE (status, user_id % 3);
+
+-- case: r2_rollup_left_join_countries
+SELECT c.region, c.code, count(u.id), GROUPING(c.region) FROM countries c LEFT JOIN users u ON u.country_code = c.code GROUP BY ROLLUP (c.region, c.code);
+
+-- case: r2_grouping_sets_two_tables
+SELECT o.status, i.product_id, sum(i.qty) FROM orders o JOIN order_items i ON i.order_id = o.id GROUP BY GROUPING SETS ((o.status), (i.product_id), ());
+
+-- case: r2_distinct_on_left_join_latest
+SELECT DISTINCT ON (u.id) u.id, o.id, o.placed_on FROM users u LEFT JOIN orders o ON o.user_id = u.id ORDER BY u.id, o.placed_on DESC NULLS LAST;
+
+-- case: r2_distinct_on_country_best_score
+-- ordered
+SELECT DISTINCT ON (country_code) country_code, id, score FROM users ORDER BY country_code, score DESC NULLS LAST, id;
+
+-- case: r2_left_join_lateral_limit_on_true
+SELECT u.id, l.id, l.total FROM users u LEFT JOIN LATERAL (SELECT o.id, o.total FROM orders o WHERE o.user_id = u.id ORDER BY o.total DESC NULLS LAST, o.id LIMIT 2) l ON true WHERE u.id < 25;
+
+-- case: r2_lateral_count_comments
+SELECT u.id, x.n FROM users u, LATERAL (SELECT count(*) AS n FROM comments c WHERE c.user_id = u.id) x;
+
+-- case: r2_recursive_replies_from_roots_with_depth
+WITH RECURSIVE thread AS (
+  SELECT id, id AS root, 0 AS depth FROM comments WHERE parent_id IS NULL
+  UNION ALL
+  SELECT c.id, t.root, t.depth + 1 FROM comments c JOIN thread t ON c.parent_id = t.id
+) SELECT root, count(*), max(depth) FROM thread GROUP BY root;
+
+-- case: r2_recursive_search_breadth_first
+WITH RECURSIVE t(id, parent_id) AS (
+  SELECT id, parent_id FROM comments WHERE id IN (1, 9, 13)
+  UNION ALL
+  SELECT c.id, c.parent_id FROM t JOIN comments c ON c.parent_id = t.id
+) SEARCH BREADTH FIRST BY id SET ord
+SELECT id, parent_id FROM t;
+
+-- case: r2_recursive_cycle_clause_managers
+WITH RECURSIVE chain(id, manager_id) AS (
+  SELECT id, manager_id FROM users WHERE id > 50
+  UNION ALL
+  SELECT u.id, u.manager_id FROM users u JOIN chain ON u.id = chain.manager_id
+) CYCLE id SET is_cycle USING path
+SELECT id, manager_id, is_cycle FROM chain;
+
+-- case: r2_recursive_ancestors_of_replies
+WITH RECURSIVE up AS (
+  SELECT id, parent_id, id AS start FROM comments WHERE id > 60
+  UNION ALL
+  SELECT p.id, p.parent_id, up.start FROM comments p JOIN up ON p.id = up.parent_id
+) SELECT start, count(*) FROM up GROUP BY start;
+
+-- case: r2_correlated_scalar_in_select_list
+SELECT c.id, (SELECT count(*) FROM comments r WHERE r.parent_id = c.id) AS replies, (SELECT u.email FROM users u WHERE u.id = c.user_id) FROM comments c;
+
+-- case: r2_correlated_in_order_by
+-- ordered
+SELECT u.id FROM users u WHERE u.id < 30 ORDER BY (SELECT count(*) FROM orders o WHERE o.user_id = u.id) DESC, u.id;
+
+-- case: r2_correlated_in_having
+SELECT o.user_id, count(*) FROM orders o GROUP BY o.user_id HAVING count(*) > (SELECT count(*) FROM comments c WHERE c.user_id = o.user_id);
+
+-- case: r2_not_in_null_only_from_deleted_row
+SELECT code FROM countries WHERE code NOT IN (SELECT country_code FROM users WHERE id IN (33, 34, 35));
+
+-- case: r2_not_in_with_null_from_live_row
+SELECT code, code NOT IN (SELECT country_code FROM users WHERE id IN (22, 41)) FROM countries;
+
+-- case: r2_not_in_managed_ids
+SELECT id FROM users WHERE id NOT IN (SELECT user_id FROM orders) AND id NOT IN (SELECT user_id FROM comments);
+
+-- case: r2_not_exists_anti_join_items
+SELECT o.id FROM orders o WHERE NOT EXISTS (SELECT 1 FROM order_items i WHERE i.order_id = o.id);
+
+-- case: r2_left_join_is_null_anti_join_two_levels
+SELECT u.id FROM users u LEFT JOIN orders o ON o.user_id = u.id LEFT JOIN order_items i ON i.order_id = o.id WHERE i.id IS NULL;
+
+-- case: r2_all_over_only_deleted_rows
+SELECT count(*) FROM orders WHERE total > ALL (SELECT total FROM orders WHERE user_id = 7);
+
+-- case: r2_any_array_subquery
+SELECT id FROM orders WHERE user_id = ANY (ARRAY(SELECT id FROM users WHERE country_code = 'FR'));
+
+-- case: r2_greater_all_subquery
+SELECT id FROM users WHERE score > ALL (SELECT score FROM users WHERE manager_id = 3 AND id BETWEEN 10 AND 20);
+
+-- case: r2_scalar_subquery_comparison_avg
+SELECT id FROM orders WHERE total > (SELECT avg(total) FROM orders) * 1.5;
+
+-- case: r2_scalar_subquery_only_deleted_row
+SELECT (SELECT email FROM users WHERE id = 3) AS e, (SELECT count(*) FROM users WHERE id = 3) AS n;
+
+-- case: r2_row_constructor_in_subquery
+SELECT id FROM users WHERE (country_code, manager_id) IN (SELECT u.country_code, u.manager_id FROM users u JOIN orders o ON o.user_id = u.id WHERE o.status = 'cancelled');
+
+-- case: r2_row_constructor_equality
+SELECT o.id FROM orders o, users u WHERE ROW(o.user_id, o.status) = ROW(u.id, 'paid') AND u.score > 10 AND u.id < 25;
+
+-- case: r2_values_inner_join_managed
+SELECT v.id, v.label, u.email FROM (VALUES (3, 'a'), (4, 'b'), (12, 'c'), (50, 'd')) v(id, label) JOIN users u ON u.id = v.id;
+
+-- case: r2_in_values_list
+SELECT id FROM products WHERE (id, category) IN (VALUES (5, 'books'), (17, 'toys'), (4, 'food'), (7, 'toys'));
+
+-- case: r2_union_parenthesized_limits
+-- ordered
+(SELECT id FROM users ORDER BY id LIMIT 5) UNION (SELECT user_id FROM orders ORDER BY user_id DESC LIMIT 5) ORDER BY 1;
+
+-- case: r2_except_all_order_offset
+-- ordered
+SELECT user_id FROM orders EXCEPT ALL SELECT user_id FROM comments ORDER BY 1 OFFSET 3 LIMIT 20;
+
+-- case: r2_intersect_in_in_subquery
+SELECT id, email FROM users WHERE id IN (SELECT user_id FROM orders INTERSECT SELECT user_id FROM comments);
+
+-- case: r2_left_right_full_mixed
+SELECT u.id, o.id, i.id, p.id FROM users u LEFT JOIN orders o ON o.user_id = u.id
+RIGHT JOIN order_items i ON i.order_id = o.id AND u.score > 20
+FULL JOIN products p ON p.id = i.product_id AND o.status = 'paid';
+
+-- case: r2_on_references_three_tables
+SELECT c.code, u.id, o.id FROM countries c LEFT JOIN users u ON u.country_code = c.code
+LEFT JOIN orders o ON o.user_id = u.id AND o.total > u.score AND c.region = 'Europe';
+
+-- case: r2_nested_join_parentheses_right
+SELECT u.id, x.oid, x.id FROM users u RIGHT JOIN (orders o LEFT JOIN order_items i ON i.order_id = o.id) AS x(oid, ouser) ON x.ouser = u.id WHERE x.oid < 40;
+
+-- case: r2_join_using_two_managed
+SELECT user_id, o.id, c.id, u.email FROM orders o JOIN comments c USING (user_id) JOIN users u ON u.id = user_id WHERE user_id < 15;
+
+-- case: r2_left_join_using_two_managed
+SELECT id, o.total, c.body FROM orders o LEFT JOIN comments c USING (id) WHERE id < 90;
+
+-- case: r2_natural_join_two_managed
+SELECT * FROM products NATURAL JOIN order_items;
+
+-- case: r2_natural_join_markers_shared
+SELECT count(*) FROM orders NATURAL JOIN order_items;
+
+-- case: r2_self_join_three_aliases
+SELECT u.id, m.id, mm.id FROM users u JOIN users m ON m.id = u.manager_id LEFT JOIN users mm ON mm.id = m.manager_id;
+
+-- case: r2_self_join_comment_grandparent
+SELECT c.id, p.id, g.id FROM comments c JOIN comments p ON p.id = c.parent_id LEFT JOIN comments g ON g.id = p.parent_id;
+
+-- case: r2_cte_self_joined
+WITH t AS (SELECT user_id, count(*) AS n FROM orders GROUP BY user_id)
+SELECT a.user_id, b.user_id FROM t a JOIN t b ON a.n = b.n AND a.user_id < b.user_id WHERE a.user_id < 20;
+
+-- case: r2_cte_materialized_joined_twice
+WITH m AS MATERIALIZED (SELECT id, manager_id FROM users WHERE score IS NOT NULL)
+SELECT x.id, y.id FROM m x LEFT JOIN m y ON y.id = x.manager_id;
+
+-- case: r2_cte_not_materialized_in_where
+WITH live AS NOT MATERIALIZED (SELECT id FROM users)
+SELECT count(*) FROM orders WHERE user_id IN (SELECT id FROM live) AND user_id NOT IN (SELECT id FROM live WHERE id > 40);
+
+-- case: r2_cte_with_managed_shadow_name_used_twice
+WITH orders AS (SELECT * FROM orders WHERE status = 'paid')
+SELECT (SELECT count(*) FROM orders), (SELECT count(*) FROM public.orders);
+
+-- case: r2_filter_aggregate_left_join
+SELECT u.country_code, count(*) FILTER (WHERE o.id IS NULL) AS no_order, count(o.id) FILTER (WHERE o.status = 'paid') FROM users u LEFT JOIN orders o ON o.user_id = u.id GROUP BY u.country_code;
+
+-- case: r2_array_agg_distinct_filter
+SELECT o.user_id, array_agg(DISTINCT i.product_id ORDER BY i.product_id) FILTER (WHERE i.qty > 2) FROM orders o JOIN order_items i ON i.order_id = o.id GROUP BY o.user_id;
+
+-- case: r2_json_agg_whole_row_per_user
+SELECT u.id, json_agg(o ORDER BY o.id)::text FROM users u JOIN orders o ON o.user_id = u.id WHERE u.id < 12 GROUP BY u.id;
+
+-- case: r2_row_to_json_whole_row_left_join
+SELECT c.code, row_to_json(u)::text FROM countries c LEFT JOIN users u ON u.country_code = c.code AND u.id > 40;
+
+-- case: r2_whole_row_is_null_left_join
+SELECT c.code, u IS NULL AS missing FROM countries c LEFT JOIN users u ON u.country_code = c.code;
+
+-- case: r2_whole_row_field_select
+SELECT (u).email, (o).total FROM users u JOIN orders o ON o.user_id = u.id WHERE u.id < 10;
+
+-- case: r2_whole_row_star_and_row
+SELECT u.*, o FROM users u JOIN orders o ON o.user_id = u.id WHERE u.id IN (3, 4, 20);
+
+-- case: r2_to_jsonb_minus_key
+SELECT (to_jsonb(c) - 'posted_at')::text FROM comments c WHERE c.id < 30;
+
+-- case: r2_jsonb_agg_filter_whole_row
+SELECT o.user_id, jsonb_agg(o.id) FILTER (WHERE o.total > 200), count(i) FROM orders o LEFT JOIN order_items i ON i.order_id = o.id GROUP BY o.user_id;
+
+-- case: r2_json_build_nested_subquery
+SELECT u.id, json_build_object('orders', (SELECT json_agg(o.id ORDER BY o.id) FROM orders o WHERE o.user_id = u.id))::text FROM users u WHERE u.id < 15;
+
+-- case: r2_array_subquery_per_user
+SELECT u.id, ARRAY(SELECT c.id FROM comments c WHERE c.user_id = u.id ORDER BY c.id) FROM users u;
+
+-- case: r2_fetch_first_with_ties
+SELECT id, score FROM users ORDER BY score NULLS LAST FETCH FIRST 5 ROWS WITH TIES;
+
+-- case: r2_exists_empty_select_list
+SELECT u.id FROM users u WHERE EXISTS (SELECT FROM orders o WHERE o.user_id = u.id AND o.status = 'shipped');
+
+-- case: r2_subquery_right_join_managed
+SELECT s.user_id, s.n, u.id FROM (SELECT user_id, count(*) AS n FROM orders GROUP BY user_id) s RIGHT JOIN users u ON u.id = s.user_id;
+
+-- case: r2_rows_from_left_join
+SELECT g, u.email FROM ROWS FROM (generate_series(1, 15)) AS g LEFT JOIN users u ON u.id = g;
+
+-- case: r2_in_union_subquery
+SELECT id FROM users WHERE id IN (SELECT user_id FROM orders WHERE status = 'new' UNION SELECT manager_id FROM users);
+
+-- case: r2_case_subquery_in_order_by
+-- ordered
+SELECT id FROM products ORDER BY CASE WHEN EXISTS (SELECT 1 FROM order_items i WHERE i.product_id = products.id AND i.qty = 5) THEN 0 ELSE 1 END, id;
+
+-- case: r2_explain_json_recursive
+-- unfiltered
+-- explain
+EXPLAIN (FORMAT JSON, COSTS OFF) WITH RECURSIVE t AS (SELECT id FROM comments WHERE parent_id IS NULL UNION ALL SELECT c.id FROM comments c JOIN t ON c.parent_id = t.id) SELECT count(*) FROM t;
+
+-- case: r2_explain_verbose_window
+-- unfiltered
+-- explain
+EXPLAIN (VERBOSE, COSTS OFF) SELECT id, rank() OVER (PARTITION BY user_id ORDER BY total) FROM orders;
+
+-- case: r2_param_window_partition
+-- params: [10]
+SELECT id, row_number() OVER (PARTITION BY user_id ORDER BY id) FROM orders WHERE user_id < %s;
+
+-- case: r2_param_not_in_text_array
+-- params: [['US', 'NZ']]
+SELECT id FROM users WHERE country_code <> ALL (%s) AND id NOT IN (SELECT user_id FROM comments);
+
+-- case: r2_param_lateral_and_limit
+-- params: [2, 20]
+SELECT u.id, l.id FROM users u LEFT JOIN LATERAL (SELECT c.id FROM comments c WHERE c.user_id = u.id ORDER BY c.id DESC LIMIT %s) l ON true WHERE u.id < %s;
+
+-- case: r2_whole_row_nullable_side_of_using_join
+SELECT o.id, u FROM orders o LEFT JOIN users u USING (id) WHERE o.id < 30;
+
+-- case: r2_group_by_pk_nullable_side_of_using_join
+SELECT u.id, u.email, count(*) FROM orders o LEFT JOIN users u USING (id) GROUP BY u.id;
+
+-- case: r2_row_to_json_nullable_side_of_natural_join
+SELECT p.id, row_to_json(i)::text FROM products p NATURAL LEFT JOIN order_items i WHERE p.id < 20;
+
+-- case: r2_subquery_returning_whole_row
+SELECT o.id, (SELECT u FROM users u WHERE u.id = o.user_id) FROM orders o WHERE o.id < 40;
+
+-- case: r2_distinct_whole_row
+SELECT DISTINCT u FROM users u JOIN orders o ON o.user_id = u.id WHERE u.id < 25;
+
+-- case: r2_count_distinct_whole_row
+SELECT count(DISTINCT o), count(o) FROM users u LEFT JOIN orders o ON o.user_id = u.id;
+
+-- case: r2_json_object_agg
+SELECT json_object_agg(id, email ORDER BY id)::text FROM users WHERE id < 25;
+
+-- case: r2_json_populate_recordset_of_managed
+SELECT (r).id, (r).email FROM (SELECT json_populate_recordset(NULL::users, (SELECT json_agg(u) FROM users u WHERE u.id < 15)) AS r) t;
+
+-- case: r2_join_on_with_in_subquery
+SELECT u.id, o.id FROM users u LEFT JOIN orders o ON o.user_id = u.id AND o.id IN (SELECT order_id FROM order_items WHERE qty > 3) WHERE u.id < 30;
+
+-- case: r2_top_level_values_with_subquery
+VALUES ((SELECT count(*) FROM users), (SELECT max(id) FROM orders WHERE user_id = 7));
+
+-- case: r2_limit_from_subquery_on_managed
+-- ordered
+SELECT id FROM orders ORDER BY id LIMIT (SELECT count(*) FROM users WHERE id < 15);
+
+-- case: r2_recursive_cte_inside_where_subquery
+SELECT u.id FROM users u WHERE u.id IN (
+  WITH RECURSIVE r AS (SELECT id, parent_id, user_id FROM comments WHERE id = 9 UNION ALL SELECT c.id, c.parent_id, c.user_id FROM comments c JOIN r ON c.parent_id = r.id)
+  SELECT user_id FROM r);
+
+-- case: r2_grouping_sets_having_subquery
+SELECT status, count(*) FROM orders GROUP BY GROUPING SETS ((status), ()) HAVING count(*) > (SELECT count(*) FROM users) / 4;
+
+-- case: r2_inner_join_using_in_exists
+SELECT u.id FROM users u WHERE EXISTS (SELECT 1 FROM orders o JOIN order_items i USING (id) WHERE o.user_id = u.id);
+
+-- case: r2_full_join_using_coalesced_key_filter
+SELECT id, o.status, c.body FROM orders o FULL JOIN comments c USING (id) WHERE id BETWEEN 5 AND 95;
+
+-- case: r2_tableoid_nullable_side_of_using_join
+SELECT o.id, u.tableoid::regclass::text, u.email FROM orders o LEFT JOIN users u USING (id) WHERE o.id < 30;
+
+-- case: r2_join_alias_whole_row
+SELECT row_to_json(j)::text FROM (users u JOIN orders o ON o.user_id = u.id) AS j(uid, mail) WHERE j.uid < 12;
+
+-- case: r2_for_update_of_nullable_side_of_using_join_preserved
+SELECT o.id, u.email FROM orders o LEFT JOIN users u USING (id) WHERE o.id < 30 FOR UPDATE OF o;
+
+-- case: r2_lateral_function_with_correlated_subquery
+SELECT u.id, g FROM users u, generate_series(1, (SELECT count(*) FROM orders o WHERE o.user_id = u.id)::int) g WHERE u.id < 15;
+
+-- case: r2_recursive_union_distinct_managers
+WITH RECURSIVE down(id, lvl) AS (SELECT id, 0 FROM users WHERE manager_id IS NULL UNION SELECT u.id, d.lvl + 1 FROM users u JOIN down d ON u.manager_id = d.id)
+SELECT lvl, count(*), sum(id) FROM down GROUP BY lvl;
+
+-- case: r2_except_order_limit
+-- ordered
+SELECT id FROM users EXCEPT SELECT user_id FROM orders WHERE status = 'paid' ORDER BY 1 LIMIT 12;
+
+-- case: r2_any_subquery_in_where_with_join
+SELECT count(*) FROM users u, orders o WHERE o.user_id = u.id AND u.id = ANY (SELECT manager_id FROM users WHERE country_code IN ('FR', 'DE'));
+
+-- case: r2_cube_having_grouping
+SELECT u.country_code, o.status, count(*) FROM users u JOIN orders o ON o.user_id = u.id GROUP BY CUBE (u.country_code, o.status) HAVING GROUPING(u.country_code) = 1 OR count(*) > 3;
+
+-- case: r2_managed_tags_full_join_unmanaged_tags
+SELECT id, t.label, a.label FROM public.tags t FULL JOIN app.tags a USING (id);
+
+-- case: r2_jsonb_path_over_aggregated_rows
+SELECT jsonb_path_query_array(jsonb_agg(to_jsonb(o) ORDER BY o.id), '$[*] ? (@.total > 400).id')::text FROM orders o;
+
+-- case: r2_window_over_aggregate_with_subquery_filter
+SELECT user_id, sum(total), rank() OVER (ORDER BY sum(total) DESC NULLS LAST) FROM orders WHERE user_id IN (SELECT id FROM users WHERE score > 20) GROUP BY user_id;
+
+-- case: r2_param_any_subquery_and_row
+-- params: ['paid', 3]
+SELECT o.id FROM orders o WHERE (o.user_id, o.status) IN (SELECT u.id, %s::text FROM users u WHERE u.manager_id = %s);
+
+-- ---------------------------------------------------------------- literal-sensitive shapes (one cached template, several constants)
+-- case: r2_template_order_by_position
+-- ordered
+SELECT id, score FROM users WHERE id < 15 ORDER BY 2 NULLS LAST, 1 LIMIT 6;
+SELECT id, score FROM users WHERE id < 15 ORDER BY 1 DESC, 2 LIMIT 6;
+
+-- case: r2_template_group_by_position
+SELECT country_code, count(*) FROM users GROUP BY 1;
+SELECT manager_id, count(*) FROM users GROUP BY 1;
+
+-- case: r2_template_typed_literals
+SELECT id FROM orders WHERE placed_on < date '2025-01-25' AND total > 100::numeric;
+SELECT id FROM orders WHERE placed_on < date '2025-02-05' + interval '2 days' AND total > 250::numeric;
+
+-- case: r2_template_escape_string_and_bits
+SELECT id, E'tab\there' AS t, B'101' AS b, X'1F' AS x FROM users WHERE email LIKE E'user3\\_%' OR id = 3;
+SELECT id, E'a\\b' AS t, B'11' AS b, X'FF' AS x FROM users WHERE email LIKE E'user1\\_%' OR id = 12;
+
+-- case: r2_template_null_and_boolean_constants
+SELECT id FROM users WHERE (score IS NULL) = true AND id < 60;
+SELECT id FROM users WHERE (score IS NULL) = false AND id < 10;
+
+-- case: r2_template_limit_offset_constants
+-- ordered
+SELECT id FROM comments ORDER BY id LIMIT 3 OFFSET 7;
+SELECT id FROM comments ORDER BY id LIMIT 5 OFFSET 11;
+
+-- case: r2_template_in_list_lengths
+SELECT id FROM users WHERE id IN (3, 4);
+SELECT id FROM users WHERE id IN (3, 4, 12, 20, 21);
+SELECT id FROM users WHERE id IN (33);
+
+-- ---------------------------------------------------------------- filtered in place (nullable side of USING/NATURAL, aliased joins) in every wrapper
+-- case: r2_in_place_declare_cursor
+BEGIN;
+DECLARE r2c CURSOR FOR SELECT o.id, u FROM orders o LEFT JOIN users u USING (id) WHERE o.id < 25;
+FETCH ALL FROM r2c;
+COMMIT;
+
+-- case: r2_in_place_create_temp_table_as
+CREATE TEMP TABLE r2_t AS SELECT id, u.email, o.status FROM users u FULL JOIN orders o USING (id);
+SELECT count(*), count(email), count(status) FROM r2_t;
+DROP TABLE r2_t;
+
+-- case: r2_in_place_copy_query
+COPY (SELECT p.id, i.qty FROM products p NATURAL LEFT JOIN order_items i ORDER BY p.id) TO STDOUT;
+
+-- case: r2_in_place_prepare_execute
+PREPARE r2p(int) AS SELECT id, u.email FROM orders o LEFT JOIN users u USING (id) WHERE id < $1;
+EXECUTE r2p(25);
+DEALLOCATE r2p;
+
+-- case: r2_in_place_join_alias_over_using
+SELECT j.id, j.email, j.status FROM (users u LEFT JOIN orders o USING (id)) AS j WHERE j.id < 30;
+
+-- case: r2_in_place_full_join_alias_renamed
+SELECT j.k, j.cuser, j.email, x.m FROM (comments c FULL JOIN users u USING (id)) AS j(k, cuser), LATERAL (SELECT j.k * 2) x(m) WHERE j.k BETWEEN 1 AND 70;
+
+-- case: r2_in_place_exists_with_using_left_join
+SELECT c.code FROM countries c WHERE EXISTS (SELECT 1 FROM users u LEFT JOIN orders o USING (id) WHERE u.country_code = c.code AND o.id IS NULL);
+
+-- case: r2_in_place_param_using_join
+-- params: [40]
+SELECT id, c.body, o.status FROM comments c RIGHT JOIN orders o USING (id) WHERE id < %s;
+
+-- ---------------------------------------------------------------- more joins, NULL semantics and wrappers
+-- case: r2_self_natural_join_markers_never_match
+SELECT count(*) FROM users NATURAL JOIN users AS v;
+
+-- case: r2_chained_using_left_joins
+SELECT id, o.status, u.email, c.body FROM orders o LEFT JOIN users u USING (id) LEFT JOIN comments c USING (id) WHERE id < 70;
+
+-- case: r2_join_alias_without_columns_count
+SELECT count(*), count(j.status) FROM (users u LEFT JOIN orders o ON o.user_id = u.id) AS j;
+
+-- case: r2_lateral_full_join_using_correlated
+SELECT u.id, x.id, x.status FROM users u, LATERAL (SELECT id, o.status FROM orders o FULL JOIN comments c USING (id) WHERE coalesce(o.user_id, c.user_id) = u.id) x WHERE u.id < 20;
+
+-- case: r2_recursive_with_left_join_using
+WITH RECURSIVE t(id, depth, st) AS (
+  SELECT id, 0, NULL::text FROM comments WHERE parent_id IS NULL AND id < 8
+  UNION ALL
+  SELECT c.id, t.depth + 1, o.status FROM t JOIN (comments c LEFT JOIN orders o USING (id)) ON c.parent_id = t.id
+) SELECT id, depth, st FROM t;
+
+-- case: r2_table_command_set_operation
+TABLE public.tags EXCEPT SELECT * FROM public.tags WHERE id > 8;
+
+-- case: r2_window_range_interval
+SELECT id, count(*) OVER (ORDER BY placed_on RANGE BETWEEN INTERVAL '3 days' PRECEDING AND CURRENT ROW) FROM orders;
+
+-- case: r2_temp_view_over_using_join_whole_row
+CREATE TEMP VIEW r2_v AS SELECT o.id AS oid, u FROM orders o LEFT JOIN users u USING (id);
+SELECT oid, (u).email FROM r2_v WHERE oid < 30;
+DROP VIEW r2_v;
+
+-- case: r2_copy_chained_using_csv
+COPY (SELECT id, o.status, u.email FROM orders o LEFT JOIN users u USING (id) WHERE id < 40 ORDER BY id) TO STDOUT WITH (FORMAT csv, HEADER);
+
+-- case: r2_exists_in_on_clause_nullable
+SELECT c.code, u.id FROM countries c LEFT JOIN users u ON u.country_code = c.code AND EXISTS (SELECT 1 FROM orders o WHERE o.user_id = u.id AND o.status = 'cancelled');
+
+-- case: r2_not_in_two_columns_nulls
+SELECT id FROM orders WHERE (user_id, total) NOT IN (SELECT user_id, total FROM orders WHERE id % 10 = 0 OR id % 13 = 0) AND id < 60;
+
+-- case: r2_param_prepared_using_join
+-- params: [3, 30]
+SELECT id, u.email FROM orders o LEFT JOIN users u USING (id) WHERE o.user_id <> %s AND id < %s;
+
+-- case: r2_having_correlated_exists_and_filter
+SELECT o.user_id, count(*) FILTER (WHERE o.status = 'new') FROM orders o GROUP BY o.user_id
+HAVING EXISTS (SELECT 1 FROM comments c WHERE c.user_id = o.user_id) AND count(*) > 1;
+
+-- case: r2_order_by_scalar_subquery_nulls
+-- ordered
+SELECT u.id FROM users u WHERE u.id BETWEEN 1 AND 25 ORDER BY (SELECT max(o.total) FROM orders o WHERE o.user_id = u.id) DESC NULLS LAST, u.id;
+
+-- case: r2_select_list_exists_and_in
+SELECT c.id, EXISTS (SELECT 1 FROM comments r WHERE r.parent_id = c.id) AS has_replies, c.parent_id IN (SELECT id FROM comments) AS parent_alive FROM comments c WHERE c.id > 20;
+
+-- case: r2_group_by_whole_row_key
+SELECT u.id, count(o.id) FROM users u LEFT JOIN orders o ON o.user_id = u.id GROUP BY u.id HAVING count(o.id) = 0;
+
+-- ---------------------------------------------------------------- ORM read shapes
+-- case: r2_django_annotate_count_left_outer
+SELECT "users"."id", "users"."email", COUNT("orders"."id") AS "n" FROM "users" LEFT OUTER JOIN "orders" ON ("users"."id" = "orders"."user_id") GROUP BY "users"."id" ORDER BY "users"."id" ASC;
+
+-- case: r2_django_prefetch_in_list
+SELECT "orders"."id", "orders"."user_id" FROM "orders" WHERE "orders"."user_id" IN (3, 7, 12, 13, 20);
+
+-- case: r2_sqlalchemy_joinedload_subquery
+SELECT anon_1.users_id, orders_1.id FROM (SELECT users.id AS users_id FROM users ORDER BY users.id LIMIT 15) AS anon_1 LEFT OUTER JOIN orders AS orders_1 ON anon_1.users_id = orders_1.user_id;
+
+-- case: r2_prisma_style_three_part_select
+SELECT "public"."users"."id", "public"."users"."email" FROM "public"."users" WHERE ("public"."users"."id" IN (3, 4, 12) AND 1=1) OFFSET 0;
+
+-- case: r2_activerecord_exists_limit_one
+SELECT 1 AS one FROM "users" WHERE "users"."email" = 'reuse@example.com' LIMIT 1;
+
+-- case: r2_hibernate_style_aliases
+SELECT u1_0.id, u1_0.email, o1_0.id FROM users u1_0 LEFT JOIN orders o1_0 ON u1_0.id = o1_0.user_id WHERE u1_0.country_code = 'NZ' OR u1_0.id = 7;
+
+-- case: r2_products_nullable_using_renamed_marker
+SELECT i.id, p.sku, p.gone FROM order_items i LEFT JOIN products AS p(product_id, sku, title, price, category, gone) USING (product_id) WHERE i.id < 60;
+
+-- case: r2_accounts_nullable_natural_join
+SELECT count(*), count(a.handle), sum(a.balance) FROM (SELECT id AS user_id FROM users) u NATURAL LEFT JOIN crm.accounts a;
+
+-- case: r2_quoted_table_nullable_using_whole_row
+SELECT u.id, n FROM users u LEFT JOIN "UserNotes" n ON n."UserId" = u.id LEFT JOIN orders o USING (id) WHERE u.id < 20;

@@ -525,3 +525,349 @@ WITH d AS (DELETE FROM users WHERE id IN (3, 59) RETURNING *) SELECT id, deleted
 
 -- case: archive_delete_using_returning_star_all_tables
 DELETE FROM events e USING users u WHERE e.user_id = u.id AND u.id IN (2, 3) RETURNING *;
+
+-- ---------------------------------------------------------------- ORM-shaped writes (oracle growth, round 2)
+-- case: w2_insert_select_on_conflict_excluded_where
+INSERT INTO users (email, name, signup_on) SELECT u.email, upper(u.name), u.signup_on FROM users u WHERE u.id BETWEEN 45 AND 55
+ON CONFLICT (email) DO UPDATE SET name = EXCLUDED.name || '!', score = users.score + 1 WHERE users.score > 30
+RETURNING id, name, score;
+
+-- case: w2_insert_values_on_conflict_deleted_and_live_sku
+INSERT INTO products (sku, title, price) VALUES ('SKU-005', 'again five', 1.00), ('SKU-018', 'eighteen', 2.00), ('SKU-029', 'again 29', 3.00)
+ON CONFLICT (sku) DO UPDATE SET title = EXCLUDED.title, price = products.price + EXCLUDED.price
+RETURNING sku, title, price;
+
+-- case: w2_insert_on_conflict_update_subquery_on_managed
+INSERT INTO users (email, name, signup_on) VALUES ('user4@example.com', 'four', '2026-01-01'), ('user3@example.com', 'three', '2026-01-01')
+ON CONFLICT (email) DO UPDATE SET score = (SELECT count(*) FROM orders o WHERE o.user_id = users.id)
+WHERE EXISTS (SELECT 1 FROM comments c WHERE c.user_id = users.id)
+RETURNING email, name, score;
+
+-- case: w2_insert_select_distinct_on_conflict_do_nothing
+INSERT INTO crm.accounts (id, handle, user_id, balance)
+SELECT DISTINCT ON (u.id) 100 + u.id, 'h' || u.id, u.id, o.total FROM users u JOIN orders o ON o.user_id = u.id WHERE u.id < 20 ORDER BY u.id, o.id
+ON CONFLICT (handle) DO NOTHING
+RETURNING id, handle, balance;
+
+-- case: w2_insert_select_window_into_unmanaged
+INSERT INTO crm.users (id, email, name)
+SELECT 200 + rn, email, name FROM (SELECT email, name, row_number() OVER (ORDER BY score NULLS LAST, id) AS rn FROM users) t WHERE rn <= 10
+RETURNING id, email;
+
+-- case: w2_update_from_join_returning_all_sides
+UPDATE orders o SET note = u.name FROM users u JOIN countries c ON c.code = u.country_code
+WHERE o.user_id = u.id AND c.region = 'Europe' RETURNING o.id, o.note, u.id, c.code;
+
+-- case: w2_update_from_left_join_deleted_owner
+UPDATE order_items i SET qty = i.qty + 100 FROM orders o LEFT JOIN users u ON u.id = o.user_id
+WHERE i.order_id = o.id AND u.id IS NULL RETURNING i.id, i.qty;
+
+-- case: w2_update_from_values
+UPDATE users u SET score = v.s FROM (VALUES (3, 1), (4, 2), (12, 3), (50, 4)) v(id, s) WHERE u.id = v.id RETURNING u.id, u.score;
+
+-- case: w2_update_correlated_set
+UPDATE users u SET score = (SELECT count(*) FROM orders o WHERE o.user_id = u.id) WHERE u.id < 15 RETURNING u.id, u.score;
+
+-- case: w2_update_where_in_same_table
+UPDATE comments SET body = body || ' (edited)' WHERE parent_id IN (SELECT id FROM comments WHERE user_id < 10) RETURNING id;
+
+-- case: w2_update_row_assignment
+UPDATE orders SET (status, note) = (SELECT 'x' || count(*), max(email) FROM users WHERE users.id = orders.user_id) WHERE id < 25 RETURNING id, status, note;
+
+-- case: w2_update_returning_whole_row
+UPDATE users u SET name = 'renamed' WHERE u.id IN (3, 4, 5) RETURNING u;
+
+-- case: w2_update_hard_table_from_soft
+UPDATE api_keys k SET label = 'owner gone' WHERE NOT EXISTS (SELECT 1 FROM users u WHERE u.id = k.user_id) RETURNING k.id;
+
+-- case: w2_delete_using_three_tables_returning
+DELETE FROM order_items i USING orders o, users u WHERE i.order_id = o.id AND o.user_id = u.id AND u.country_code = 'FR'
+RETURNING i.id, o.id, u.email;
+
+-- case: w2_delete_using_join_tree_returning
+DELETE FROM order_items i USING orders o JOIN users u ON u.id = o.user_id LEFT JOIN countries c ON c.code = u.country_code
+WHERE i.order_id = o.id AND c.code IS NULL RETURNING i.id, u.id;
+
+-- case: w2_archive_delete_using_two_soft_tables
+DELETE FROM events e USING users u, orders o WHERE e.user_id = u.id AND o.user_id = u.id AND o.status = 'cancelled'
+RETURNING e.id, u.id;
+
+-- case: w2_archive_delete_subquery_same_table
+DELETE FROM events WHERE id IN (SELECT max(id) FROM events GROUP BY kind) RETURNING id, kind;
+
+-- case: w2_archive_delete_returning_row_to_json
+DELETE FROM events WHERE id IN (11, 12) RETURNING row_to_json(events)::text;
+
+-- case: w2_delete_returning_row_to_json_whole_row
+DELETE FROM users WHERE id IN (3, 56) RETURNING row_to_json(users)::text;
+
+-- case: w2_delete_returning_whole_row_alias_in_function
+DELETE FROM "UserNotes" n WHERE n."Id" < 12 RETURNING n."Id", to_jsonb(n)::text, row_to_json(n.*)::text, ROW(n.*)::text;
+
+-- case: w2_hard_delete_using_soft_table
+DELETE FROM api_keys k USING users u WHERE k.user_id = u.id AND u.id IN (3, 4, 12, 13) RETURNING k.id, u.email;
+
+-- case: w2_delete_leaf_comments_not_exists_same_table
+DELETE FROM comments c WHERE c.id > 60 AND NOT EXISTS (SELECT 1 FROM comments r WHERE r.parent_id = c.id) RETURNING c.id;
+
+-- case: w2_delete_in_subquery_same_table_order_limit
+DELETE FROM comments WHERE id IN (SELECT id FROM comments WHERE parent_id IS NOT NULL ORDER BY posted_at DESC LIMIT 5) RETURNING id;
+
+-- case: w2_delete_users_without_reports
+DELETE FROM users u WHERE u.id > 55 AND NOT EXISTS (SELECT 1 FROM users m WHERE m.manager_id = u.id) RETURNING u.id, u.email;
+
+-- case: w2_delete_scalar_subquery_same_table
+DELETE FROM order_items WHERE qty = (SELECT max(qty) FROM order_items WHERE order_id = 33) AND order_id < 40 RETURNING id;
+
+-- case: w2_delete_using_lateral
+DELETE FROM order_items i USING orders o, LATERAL (SELECT max(x.qty) AS m FROM order_items x WHERE x.order_id = o.id) l
+WHERE i.order_id = o.id AND i.qty = l.m AND o.user_id < 8 RETURNING i.id, l.m;
+
+-- case: w2_delete_quoted_using_soft
+DELETE FROM "UserNotes" n USING users u WHERE n."UserId" = u.id AND (u.score IS NULL OR u.id IN (3, 20)) RETURNING n.*;
+
+-- case: w2_delete_crm_accounts_using_users_returning_star
+DELETE FROM crm.accounts a USING users u WHERE a.user_id = u.id AND u.score < 30 RETURNING a.*;
+
+-- case: w2_delete_with_cte_read_then_using
+WITH stale AS (SELECT o.id FROM orders o LEFT JOIN order_items i ON i.order_id = o.id WHERE i.id IS NULL)
+DELETE FROM orders USING stale WHERE orders.id = stale.id AND orders.id > 140 RETURNING orders.id;
+
+-- case: w2_cte_delete_then_insert_same_table
+WITH moved AS (DELETE FROM order_items WHERE order_id IN (11, 12, 13) RETURNING id, order_id, product_id, qty, unit_price)
+INSERT INTO order_items (id, order_id, product_id, qty, unit_price)
+SELECT m.id + 5000, m.order_id, m.product_id, m.qty * 2, m.unit_price FROM moved m JOIN products p ON p.id = m.product_id RETURNING id, order_id, qty;
+
+-- case: w2_cte_delete_archive_and_soft
+WITH e AS (DELETE FROM events WHERE user_id IN (3, 4) RETURNING id), n AS (DELETE FROM "UserNotes" WHERE "UserId" IN (3, 4) RETURNING "Id")
+SELECT (SELECT count(*) FROM e), (SELECT count(*) FROM n);
+
+-- case: w2_multi_statement_delete_select_delete
+-- modes: direct psycopg2
+DELETE FROM comments WHERE id = 80 RETURNING id; SELECT count(*) FROM comments; DELETE FROM events WHERE id = 3 RETURNING kind;
+
+-- case: w2_multi_statement_update_then_delete_then_count
+-- modes: direct psycopg2
+UPDATE users SET score = 0 WHERE id IN (3, 56); DELETE FROM users WHERE score = 0 RETURNING id; SELECT count(*), sum(score) FROM users;
+
+-- case: w2_merge_many_when_clauses
+MERGE INTO order_items i
+USING (SELECT o.id AS order_id, o.status, p.id AS product_id FROM orders o JOIN products p ON p.id = o.id % 30 + 1 WHERE o.id < 60) s
+ON i.order_id = s.order_id AND i.product_id = s.product_id
+WHEN MATCHED AND s.status = 'cancelled' THEN DELETE
+WHEN MATCHED AND s.status = 'paid' THEN UPDATE SET qty = i.qty + 1
+WHEN MATCHED THEN DO NOTHING
+WHEN NOT MATCHED AND s.status = 'new' THEN INSERT (order_id, product_id, qty, unit_price) VALUES (s.order_id, s.product_id, 1, 9.99)
+WHEN NOT MATCHED THEN DO NOTHING;
+
+-- case: w2_merge_crm_accounts_from_users
+MERGE INTO crm.accounts a USING users u ON a.user_id = u.id
+WHEN MATCHED AND u.score IS NULL THEN DELETE
+WHEN MATCHED THEN UPDATE SET balance = coalesce(a.balance, 0) + u.score
+WHEN NOT MATCHED AND u.id BETWEEN 50 AND 60 THEN INSERT (id, handle, user_id) VALUES (300 + u.id, 'm' || u.id, u.id);
+
+-- case: w2_merge_source_cte_of_managed
+WITH src AS (SELECT user_id, count(*) AS n FROM comments GROUP BY user_id)
+MERGE INTO users u USING src ON u.id = src.user_id
+WHEN MATCHED AND src.n > 2 THEN DO NOTHING
+WHEN MATCHED THEN UPDATE SET score = 100 + src.n;
+
+-- case: w2_merge_insert_reused_email
+MERGE INTO users u USING (VALUES ('reuse@example.com'), ('user3@example.com'), ('user4@example.com')) v(email) ON u.email = v.email
+WHEN NOT MATCHED THEN INSERT (email, name, signup_on) VALUES (v.email, 'merged', '2026-02-02')
+WHEN MATCHED THEN UPDATE SET name = 'seen';
+
+-- case: w2_param_delete_using_any
+-- params: [[3, 4, 5, 12]]
+DELETE FROM order_items i USING orders o WHERE i.order_id = o.id AND o.user_id = ANY (%s) RETURNING i.id;
+
+-- case: w2_param_upsert_select
+-- params: [40]
+INSERT INTO users (email, name, signup_on) SELECT email, name, signup_on FROM users WHERE id > %s
+ON CONFLICT (email) DO UPDATE SET score = coalesce(users.score, 0) + 1 RETURNING id, score;
+
+-- case: w2_archive_delete_returning_whole_row_alias
+DELETE FROM events e WHERE e.id IN (21, 22) RETURNING e, row_to_json(e)::text;
+
+-- case: w2_delete_returning_field_of_whole_row
+DELETE FROM users WHERE id IN (3, 56, 59) RETURNING (users).email, (users).deleted_at, users.deleted_at IS NULL AS gone;
+
+-- case: w2_delete_using_returning_using_whole_row
+DELETE FROM order_items i USING orders o WHERE i.order_id = o.id AND o.user_id IN (3, 4) RETURNING i.id, o;
+
+-- case: w2_cte_delete_returning_whole_row_then_fields
+WITH d AS (DELETE FROM users WHERE id IN (3, 59) RETURNING users) SELECT (d.users).email, (d.users).deleted_at FROM d;
+
+-- case: w2_delete_using_nullable_using_join
+DELETE FROM order_items i USING orders o LEFT JOIN comments c USING (id) WHERE i.order_id = o.id AND c.id IS NULL AND o.id < 30 RETURNING i.id;
+
+-- case: w2_update_from_nullable_using_join
+UPDATE orders o SET note = 'no comment' FROM users u LEFT JOIN comments c USING (id) WHERE o.user_id = u.id AND c.id IS NULL RETURNING o.id;
+
+-- case: w2_update_returning_star
+UPDATE users SET score = score + 1 WHERE id IN (3, 4, 12, 50) RETURNING *;
+
+-- case: w2_update_returning_from_whole_row
+UPDATE orders o SET note = 'owner' FROM users u WHERE u.id = o.user_id AND u.id IN (3, 4) RETURNING o.id, u;
+
+-- case: w2_delete_returning_star_json_build
+DELETE FROM users u WHERE u.id IN (3, 59) RETURNING json_build_object('id', u.id, 'marker', u.deleted_at)::text;
+
+-- case: w2_merge_source_not_in_nulls
+MERGE INTO crm.accounts a USING (SELECT id FROM users WHERE country_code NOT IN (SELECT country_code FROM users WHERE id IN (33, 34))) s ON a.user_id = s.id
+WHEN MATCHED THEN UPDATE SET balance = 0;
+
+-- case: w2_archive_delete_using_join_alias_returning_star
+DELETE FROM events e USING (users u JOIN orders o ON o.user_id = u.id) AS j(uid) WHERE e.user_id = j.uid AND j.status = 'new' AND e.id < 30 RETURNING *;
+
+-- case: w2_soft_delete_using_nullable_natural_returning_star
+DELETE FROM "UserNotes" n USING products p NATURAL LEFT JOIN order_items i WHERE n."Id" = p.id AND i.qty IS NULL RETURNING *;
+
+-- case: w2_insert_values_scalar_subquery_of_deleted_row
+-- expect-error: 23502
+INSERT INTO crm.users VALUES (900, (SELECT email FROM users WHERE id = 3), 'x', NULL);
+
+-- case: w2_upsert_set_from_deleted_row_fails
+-- expect-error: 23502
+INSERT INTO users (email, name, signup_on) VALUES ('user4@example.com', 'four', '2026-01-01')
+ON CONFLICT (email) DO UPDATE SET name = (SELECT x.name FROM users x WHERE x.id = 3);
+
+-- case: w2_insert_select_managed_tags_returning_star
+INSERT INTO public.tags (id, label) SELECT id + 100, upper(label) FROM public.tags RETURNING *;
+
+-- case: w2_delete_replies_of_deleted_parents
+DELETE FROM comments c WHERE c.parent_id NOT IN (SELECT id FROM comments) AND NOT EXISTS (SELECT 1 FROM comments r WHERE r.parent_id = c.id) RETURNING id, parent_id;
+
+-- case: w2_cte_update_and_delete_two_tables
+WITH up AS (UPDATE users SET score = 99 WHERE id IN (3, 4, 5) RETURNING id),
+     del AS (DELETE FROM order_items WHERE order_id IN (SELECT id FROM orders WHERE user_id IN (SELECT id FROM up)) RETURNING id)
+SELECT (SELECT count(*) FROM up), (SELECT count(*) FROM del);
+
+-- case: w2_delete_returning_subquery_reading_marker
+DELETE FROM users WHERE id IN (3, 59) RETURNING id, (SELECT users.deleted_at IS NULL) AS marker_null;
+
+-- case: w2_update_from_aliased_join_with_using
+UPDATE orders SET note = 'j' FROM (users u LEFT JOIN comments c USING (id)) AS j WHERE orders.user_id = j.id AND j.body IS NULL RETURNING orders.id;
+
+-- case: w2_delete_using_values_and_soft
+DELETE FROM "UserNotes" n USING (VALUES (3), (12), (20), (4)) v(uid) JOIN users u ON u.id = v.uid WHERE n."UserId" = u.id RETURNING n."Id", v.uid;
+
+-- case: w2_merge_target_alias_source_join
+MERGE INTO "UserNotes" n USING (users u JOIN orders o ON o.user_id = u.id) ON n."UserId" = u.id AND o.status = 'cancelled'
+WHEN MATCHED THEN UPDATE SET "Body" = 'cancelled order';
+
+-- case: w2_insert_select_from_using_left_join
+INSERT INTO crm.users (id, email, name) SELECT 600 + o.id, coalesce(u.email, 'none'), o.status FROM orders o LEFT JOIN users u USING (id) WHERE o.id < 25 RETURNING id, email;
+
+-- case: w2_delete_target_filtered_with_using_full_join_in_using
+DELETE FROM order_items i USING orders o FULL JOIN comments c USING (id) WHERE i.order_id = o.id AND c.body IS NULL AND o.id < 40 RETURNING i.id, o.id;
+
+-- case: w2_delete_using_cte_returning_cte_star
+WITH x AS (SELECT id AS uid, email FROM users WHERE id IN (3, 4, 12, 13))
+DELETE FROM "UserNotes" n USING x WHERE n."UserId" = x.uid RETURNING n."Id", x.*;
+
+-- case: w2_archive_delete_returning_subquery_same_table
+DELETE FROM events e WHERE e.id IN (31, 32) RETURNING e.*, (SELECT count(*) FROM events) AS before_count;
+
+-- case: w2_delete_only_with_alias_returning
+DELETE FROM ONLY comments c WHERE c.id IN (73, 74, 75, 81) RETURNING c.id, c.deleted_at, c.deleted_reason;
+
+-- case: w2_update_then_delete_same_rows
+UPDATE order_items SET qty = 0 WHERE order_id = 44;
+DELETE FROM order_items WHERE qty = 0 RETURNING id;
+SELECT count(*) FROM order_items WHERE order_id = 44;
+
+-- case: w2_soft_delete_using_full_join_using_returning_star
+DELETE FROM "UserNotes" n USING orders o FULL JOIN comments c USING (id) WHERE n."Id" = id AND id < 30 RETURNING *;
+
+-- case: w2_archive_delete_using_right_join_using_returning_star
+DELETE FROM events e USING users u RIGHT JOIN order_items i USING (id) WHERE e.id = i.id AND e.id < 40 RETURNING *;
+
+-- case: w2_archive_delete_using_subquery_returning_its_star
+DELETE FROM events e USING (SELECT u.id AS uid, u.email, count(o.id) AS n FROM users u LEFT JOIN orders o ON o.user_id = u.id GROUP BY u.id) s
+WHERE e.user_id = s.uid AND e.id < 40 RETURNING e.id, s.*;
+
+-- case: w2_update_where_exists_same_table_nulls
+UPDATE users u SET score = 0 WHERE EXISTS (SELECT 1 FROM users m WHERE m.manager_id = u.id AND m.score IS NULL) RETURNING id;
+
+-- case: w2_merge_source_nullable_using_join
+MERGE INTO crm.accounts a USING (users u LEFT JOIN orders o USING (id)) ON a.user_id = u.id
+WHEN MATCHED AND o.status IS NULL THEN UPDATE SET balance = -1
+WHEN MATCHED THEN UPDATE SET balance = 1;
+
+-- case: w2_archive_delete_using_lateral
+DELETE FROM events e USING users u, LATERAL (SELECT count(*) AS n FROM orders o WHERE o.user_id = u.id) l
+WHERE e.user_id = u.id AND l.n = 0 RETURNING e.id, u.id, l.n;
+
+-- case: w2_insert_on_conflict_quoted_pk
+-- unfiltered
+INSERT INTO "UserNotes" ("Id", "UserId", "Body") VALUES (1, 1, 'replaced'), (41, 2, 'new')
+ON CONFLICT ("Id") DO UPDATE SET "Body" = EXCLUDED."Body" RETURNING "Id", "Body";
+
+-- case: w2_delete_returning_unqualified_marker_in_subquery
+DELETE FROM users WHERE id IN (3, 59) RETURNING id, (SELECT deleted_at FROM products p WHERE p.id = users.id) AS m, (SELECT count(*) FROM comments c WHERE c.deleted_at IS NULL AND c.user_id = users.id) AS n;
+
+-- ---------------------------------------------------------------- archive and soft deletes in wrappers
+-- case: w2_explain_analyze_archive_delete_using_soft
+-- explain
+EXPLAIN ANALYZE DELETE FROM events e USING users u WHERE e.user_id = u.id AND u.country_code = 'FR';
+
+-- case: w2_prepare_execute_archive_delete_returning
+PREPARE w2_pa (int) AS DELETE FROM events e USING users u WHERE e.user_id = u.id AND u.id = $1 RETURNING e.id, u.email;
+EXECUTE w2_pa(3);
+EXECUTE w2_pa(4);
+DEALLOCATE w2_pa;
+
+-- case: w2_copy_soft_delete_using_returning
+COPY (DELETE FROM order_items i USING orders o WHERE i.order_id = o.id AND o.user_id IN (3, 7, 9) RETURNING i.id, o.user_id) TO STDOUT;
+
+-- case: w2_archive_cte_delete_feeding_soft_delete
+WITH gone AS (DELETE FROM events WHERE user_id IN (3, 4, 5, 12) RETURNING user_id)
+DELETE FROM "UserNotes" WHERE "UserId" IN (SELECT user_id FROM gone) RETURNING "Id";
+
+-- case: w2_soft_cte_delete_feeding_archive_delete
+WITH n AS (DELETE FROM "UserNotes" WHERE "UserId" < 12 RETURNING "UserId")
+DELETE FROM events WHERE user_id IN (SELECT "UserId" FROM n) RETURNING id, user_id;
+
+-- case: w2_archive_delete_returning_cte_aggregate_twice
+WITH d AS (DELETE FROM events WHERE kind = 'error' RETURNING id, user_id)
+SELECT (SELECT count(*) FROM d), (SELECT count(DISTINCT u.id) FROM d JOIN users u ON u.id = d.user_id);
+
+-- case: w2_declare_cursor_after_soft_delete
+DELETE FROM comments WHERE id IN (73, 74);
+DECLARE w2c CURSOR FOR SELECT id FROM comments WHERE id > 70 ORDER BY id;
+FETCH ALL FROM w2c;
+CLOSE w2c;
+
+-- case: w2_insert_returning_subquery_on_managed
+INSERT INTO crm.users (id, email, name) VALUES (700, 'x@example.com', 'X') RETURNING id, (SELECT count(*) FROM users) AS users_now, (SELECT max(id) FROM orders WHERE user_id = 7) AS last_order;
+
+-- case: w2_update_returning_subquery_on_managed
+UPDATE orders o SET note = 'r' WHERE o.id IN (3, 7, 30) RETURNING o.id, (SELECT count(*) FROM order_items i WHERE i.order_id = o.id) AS items;
+
+-- case: w2_insert_with_cte_select_join
+WITH top AS (SELECT user_id, sum(total) AS s FROM orders GROUP BY user_id ORDER BY 2 DESC NULLS LAST LIMIT 8)
+INSERT INTO crm.accounts (id, handle, user_id, balance) SELECT 400 + t.user_id, 'top' || t.user_id, t.user_id, t.s FROM top t JOIN users u ON u.id = t.user_id RETURNING id, balance;
+
+-- case: w2_update_set_default_where_subquery
+UPDATE "UserNotes" SET "Body" = DEFAULT WHERE "UserId" IN (SELECT id FROM users WHERE score < 25) RETURNING "Id";
+
+-- ---------------------------------------------------------------- ORM statement shapes
+-- case: w2_prisma_style_delete_returning_three_part_names
+DELETE FROM "public"."users" WHERE ("public"."users"."id" IN (3, 56) AND 1=1) RETURNING "public"."users"."id", "public"."users"."email", "public"."users"."deleted_at", "public"."users"."deleted_by";
+
+-- case: w2_rails_style_delete_all_join_limit
+DELETE FROM "order_items" WHERE "order_items"."id" IN (SELECT "order_items"."id" FROM "order_items" INNER JOIN "orders" ON "orders"."id" = "order_items"."order_id" WHERE "orders"."user_id" IN (3, 7, 8) ORDER BY "order_items"."id" LIMIT 10);
+
+-- case: w2_django_style_cascade_collector
+SELECT "comments"."id" FROM "comments" WHERE "comments"."user_id" IN (56, 59, 3);
+DELETE FROM "UserNotes" WHERE "UserNotes"."UserId" IN (56, 59, 3);
+DELETE FROM "users" WHERE "users"."id" IN (56, 59, 3);
+
+-- case: w2_sqlalchemy_style_bulk_delete_returning
+-- params: [[3, 20, 56, 59]]
+DELETE FROM users WHERE users.id = ANY (%s) RETURNING users.id, users.email, users.deleted_at;
+
+-- case: w2_hibernate_style_update_version
+-- params: ['renamed', 4, 3]
+UPDATE users SET name = %s, score = coalesce(score, 0) + 1 WHERE id IN (%s, %s);
