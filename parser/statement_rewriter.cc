@@ -1243,7 +1243,7 @@ void StatementRewriter::moving_delete(Node& node, const Resolved& target, bool t
       auto jsonb = tree::type_name_for("jsonb");
       key = tree::null_of_type(*jsonb);
     } else {
-      key = tree::func_call({"jsonb_build_object"}, std::move(args));
+      key = tree::func_call({"pg_catalog", "jsonb_build_object"}, std::move(args));
     }
     *d.add_returning_list() = tree::res_target(kKeyColumn, std::move(key));
   }

@@ -260,8 +260,8 @@ struct Templates {
 const Templates& templates() {
   thread_local const Templates t = [] {
     auto tree = parse_sql(
-        "SELECT now(), coalesce(nullif(current_setting('tombstone.actor', true), ''), "
-        "session_user), current_setting('tombstone.reason', true)");
+        "SELECT pg_catalog.now(), coalesce(nullif(pg_catalog.current_setting('tombstone.actor', "
+        "true), ''), session_user), pg_catalog.current_setting('tombstone.reason', true)");
     Templates out;
     if (tree && tree->stmts_size() == 1) {
       const auto& tl = tree->stmts(0).stmt().select_stmt().target_list();

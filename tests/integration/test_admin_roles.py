@@ -231,6 +231,8 @@ def test_objects_shadowing_pg_catalog_do_not_make_an_admin(env):
         CREATE OPERATOR evil.= (leftarg = name, rightarg = name, function = evil.same);
         CREATE FUNCTION evil.same_oid(oid, oid) RETURNS boolean LANGUAGE sql AS 'SELECT true';
         CREATE OPERATOR evil.= (leftarg = oid, rightarg = oid, function = evil.same_oid);
+        CREATE FUNCTION evil.now() RETURNS timestamptz LANGUAGE sql
+          AS $$SELECT '1970-01-01 00:00:00+00'::timestamptz$$;
     """)
     try:
         conn = env.wire("bob", options="-c search_path=evil,pg_catalog,public")
@@ -238,6 +240,11 @@ def test_objects_shadowing_pg_catalog_do_not_make_an_admin(env):
             == LIVE
         refused = conn.query("SET tombstone.visibility = 'all'")
         assert refused[0].error is not None and refused[0].error.sqlstate == "42501"
+        # The soft delete's timestamp is pg_catalog.now(): a shadowing now() cannot backdate it
+        # (a 1970 marker would be purged at once, or fall into another batch's restore key).
+        assert pgwire.one(conn.query("DELETE FROM users WHERE id = 8")).tag == "DELETE 1"
+        assert env.rows("SELECT deleted_at > now() - interval '1 hour' FROM users "
+                        "WHERE id = 8") == [(True,)]
         conn.close()
     finally:
         env.cluster.psql("DROP SCHEMA evil CASCADE")
