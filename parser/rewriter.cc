@@ -397,15 +397,21 @@ Rewrite rewrite(std::string_view sql, const config::Config& config, const Catalo
       }
     }
   }
+  out.sql = assemble(sql, out.statements);
+  out.changed = std::ranges::any_of(out.statements, [](const auto& st) { return st.changed; });
+  return out;
+}
+
+std::string assemble(std::string_view sql, const std::vector<StatementRewrite>& statements) {
+  std::string out;
   std::size_t pos = 0;
-  for (const auto& st : out.statements) {
+  for (const auto& st : statements) {
     if (!st.changed) continue;
-    out.sql.append(sql.substr(pos, st.offset - pos));
-    out.sql.append(st.sql);
+    out.append(sql.substr(pos, st.offset - pos));
+    out.append(st.sql);
     pos = st.offset + st.length;
-    out.changed = true;
   }
-  out.sql.append(sql.substr(pos));
+  out.append(sql.substr(std::min(pos, sql.size())));
   return out;
 }
 

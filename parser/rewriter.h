@@ -96,6 +96,10 @@ Rewrite rewrite(std::string_view sql, const config::Config& config, const Catalo
 // tracked setting, so rewrite() would return it unchanged without parsing.
 bool may_need_rewrite(std::string_view sql, const config::Config& config);
 
+// The whole string to send: the statements' own bytes from `sql` where unchanged, their `sql`
+// where changed (rewritten or refused), and the bytes between statements as they were.
+std::string assemble(std::string_view sql, const std::vector<StatementRewrite>& statements);
+
 // SQL that makes the SERVER raise exactly this error (a DO block with RAISE ... USING ERRCODE),
 // so the transaction state is what PostgreSQL has after any failing statement.
 std::string error_statement(const RewriteError& error);

@@ -1042,15 +1042,7 @@ std::optional<parser::Rewrite> Session::refuse_stale_executes(std::string_view s
     if (!st.settings.empty()) settings_before = true;
   }
   if (!refused) return std::nullopt;
-  copy.sql.clear();
-  std::size_t pos = 0;
-  for (const auto& st : copy.statements) {
-    if (!st.changed) continue;
-    copy.sql.append(sql.substr(pos, st.offset - pos));
-    copy.sql.append(st.sql);
-    pos = st.offset + st.length;
-  }
-  copy.sql.append(sql.substr(std::min(pos, sql.size())));
+  copy.sql = parser::assemble(sql, copy.statements);
   copy.changed = true;
   return copy;
 }
