@@ -109,7 +109,7 @@ std::optional<Shape> literal_shape(std::string_view sql, bool standard_conformin
   while (i < n) {
     const char c = sql[i];
     if (c == '-' && i + 1 < n && sql[i + 1] == '-') {
-      std::size_t e = sql.find('\n', i);
+      std::size_t e = sql.find_first_of("\n\r", i);  // as PostgreSQL's scanner
       if (e == std::string_view::npos) e = n;
       out.text.append(sql.substr(i, e - i));
       i = e;

@@ -234,8 +234,9 @@ std::size_t leading_trivia(std::string_view text) {
     if (c == ' ' || c == '\t' || c == '\n' || c == '\r' || c == '\f' || c == '\v') {
       ++i;
     } else if (c == '-' && i + 1 < text.size() && text[i + 1] == '-') {
-      std::size_t nl = text.find('\n', i);
-      if (nl == std::string_view::npos) return text.size();
+      // PostgreSQL ends a -- comment at a newline or a carriage return.
+      std::size_t nl = text.find_first_of("\n\r", i);
+      if (nl == std::string_view::npos) return i;
       i = nl + 1;
     } else if (c == '/' && i + 1 < text.size() && text[i + 1] == '*') {
       int depth = 0;  // PostgreSQL block comments nest
