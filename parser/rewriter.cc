@@ -24,11 +24,14 @@ struct Needles {
   std::array<std::vector<std::string>, 256> by_first;  // lower-case words by first byte
 };
 
-constexpr std::array<const char*, 12> kSettingWords = {
+// Also "schema"/"database_to": schema_to_xml() and database_to_xml() read managed tables inside
+// the server without naming them (refused for filtering sessions).
+constexpr std::array<const char*, 13> kSettingWords = {
     "u&",        "search_path", "standard_conforming_strings",
     "tombstone", "schema",      "reset",
     "discard",   "set_config",  "authorization",
-    "execute",   "deallocate",  "prepare"};
+    "execute",   "deallocate",  "prepare",
+    "database_to"};
 
 const Needles& needles_for(const config::Config& config) {
   thread_local Needles n;
@@ -193,6 +196,8 @@ std::vector<std::string> identifiers(std::string_view text, bool& complete) {
   return out;
 }
 
+}  // namespace
+
 std::optional<std::string> managed_table_named_in(std::string_view text,
                                                   const config::Config& config) {
   bool complete = true;
@@ -208,6 +213,8 @@ std::optional<std::string> managed_table_named_in(std::string_view text,
   }
   return std::nullopt;
 }
+
+namespace {
 
 // With standard_conforming_strings = off the server reads backslashes in '...' as escapes while
 // the PG 15 grammar here does not: statement boundaries and literals could differ.

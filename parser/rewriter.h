@@ -96,6 +96,11 @@ Rewrite rewrite(std::string_view sql, const config::Config& config, const Catalo
 // tracked setting, so rewrite() would return it unchanged without parsing.
 bool may_need_rewrite(std::string_view sql, const config::Config& config);
 
+// A managed table whose name appears as an identifier in `text` (any statement, parsable or not;
+// the bytes when the scanner gives up), as "schema.name".
+std::optional<std::string> managed_table_named_in(std::string_view text,
+                                                  const config::Config& config);
+
 // The whole string to send: the statements' own bytes from `sql` where unchanged, their `sql`
 // where changed (rewritten or refused), and the bytes between statements as they were.
 std::string assemble(std::string_view sql, const std::vector<StatementRewrite>& statements);

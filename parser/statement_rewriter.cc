@@ -742,6 +742,7 @@ void StatementRewriter::expr(google::protobuf::Message& m, const Scope* scope) {
 void StatementRewriter::func_call(const pg_query::FuncCall& f) {
   const auto& name = f.funcname();
   if (name.empty() || !name[name.size() - 1].has_string()) return;
+  if (filter_ && refuse_sql_running_function(f)) return;
   if (lower(name[name.size() - 1].string().sval()) != "set_config") return;
   if (name.size() == 2 &&
       (!name[0].has_string() || lower(name[0].string().sval()) != "pg_catalog")) {
@@ -1381,6 +1382,38 @@ void StatementRewriter::merge(pg_query::MergeStmt& s, const Scope* outer, bool t
       tree::and_into(*clause.mutable_condition(), tree::is_null(tree::column_ref(quals)));
     changed_ = true;
   }
+}
+
+// Built-ins that read tables inside the server, named in their string arguments (or all tables
+// of a schema/database), where no predicate can be added: for a filtering session they would
+// return deleted rows. Refused when an argument names a managed table or is not a constant.
+bool StatementRewriter::refuse_sql_running_function(const pg_query::FuncCall& f) {
+  const auto& name = f.funcname();
+  if (name.size() == 2 &&
+      (!name[0].has_string() || lower(name[0].string().sval()) != "pg_catalog")) {
+    return false;  // someone's own schema.function
+  }
+  const std::string fn = lower(name[name.size() - 1].string().sval());
+  static constexpr std::string_view kReadsNamed[] = {
+      "query_to_xml", "query_to_xmlschema", "query_to_xml_and_xmlschema",
+      "table_to_xml", "table_to_xmlschema", "table_to_xml_and_xmlschema"};
+  static constexpr std::string_view kReadsAll[] = {
+      "schema_to_xml", "schema_to_xmlschema", "schema_to_xml_and_xmlschema",
+      "database_to_xml", "database_to_xmlschema", "database_to_xml_and_xmlschema"};
+  bool refuse = std::ranges::find(kReadsAll, fn) != std::ranges::end(kReadsAll);
+  if (!refuse && std::ranges::find(kReadsNamed, fn) != std::ranges::end(kReadsNamed) &&
+      f.args_size() > 0) {
+    const pg_query::Node* a0 = &f.args(0);
+    if (a0->has_type_cast()) a0 = &a0->type_cast().arg();  // 'users'::regclass
+    refuse = !a0->has_a_const() || !a0->a_const().has_sval() ||
+             managed_table_named_in(a0->a_const().sval().sval(), config_).has_value();
+  }
+  if (!refuse) return false;
+  fail("0A000",
+       "tombstone: " + fn + "() reads tables inside the server, where Tombstone cannot hide "
+       "deleted rows; refused",
+       "Query the table itself (Tombstone filters it), or use an admin session.");
+  return true;
 }
 
 // The server rejects these COPY options without a value; libpg_query's deparser dereferences the

@@ -107,6 +107,7 @@ class StatementRewriter {
   std::string unique_cte_name(const std::string& base);
   void fail(std::string sqlstate, std::string message, std::string hint = {});
   bool refuse_valueless_copy_options(const pg_query::CopyStmt& s);
+  bool refuse_sql_running_function(const pg_query::FuncCall& f);
   bool deleting_hard() const;
   bool refuse_view_write(const Resolved& target, const char* what);
   // The policy that filters reads of `r`: its own, or that of the table a same-named view shows.

@@ -454,6 +454,21 @@ def test_sql_prepare_under_another_search_path_is_not_executed_unfiltered(env):
     assert ids_of(conn, "EXECUTE s") == set(range(1, 9))
 
 
+@pytest.mark.parametrize("sql", [
+    "SELECT query_to_xml('SELECT id FROM users', false, false, '')",
+    "SELECT table_to_xml('users', false, false, '')",
+    "SELECT schema_to_xml('public', false, false, '')",
+    "SELECT database_to_xml(false, false, '')",
+])
+def test_functions_reading_tables_inside_the_server_are_refused(env, sql):
+    conn = env.via("bob")
+    with pytest.raises(psycopg2.errors.FeatureNotSupported, match="reads tables inside"):
+        fetch(conn, sql)
+    admin = env.via("alice")
+    assert "<id>9</id>" in str(fetch(admin, "SELECT query_to_xml('SELECT id FROM users', "
+                                            "false, false, '')"))
+
+
 def test_temp_table_of_a_rolled_back_transaction_in_the_same_pipeline(env):
     """A catalog snapshot taken inside a transaction lists the temp table it created. A ROLLBACK
     and a read of the managed name in ONE pipeline: the read must not trust the rolled-back temp
