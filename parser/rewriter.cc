@@ -272,7 +272,7 @@ class Driver {
  public:
   Driver(std::string_view sql, const config::Config& config, const Catalog& catalog,
          const SessionState& session)
-      : sql_(sql), config_(config), catalog_(catalog), session_(session) {}
+      : sql_(sql), config_(config), catalog_(&catalog), session_(session) {}
 
   void statement(pg_query::Node& stmt, std::size_t offset, std::size_t length,
                  std::vector<StatementRewrite>& out) {
@@ -281,8 +281,9 @@ class Driver {
     st.length = length;
     std::string_view text = sql_.substr(offset, length);
     {
-      StatementRewriter rw(config_, catalog_, session_);
+      StatementRewriter rw(config_, *catalog_, session_);
       bool changed = rw.run(stmt, st);
+      if (!st.error) follow_temp_tables(stmt);
       if (!st.error && changed) {
         if (rw.risky() && !deparse_round_trips(text)) {
           st.error = RewriteError{
@@ -341,9 +342,70 @@ class Driver {
     }
   }
 
+  // A temp table created (or dropped) by a statement of this string, under a managed table's
+  // name, shadows it (pg_temp is searched first) for the statements after it in the string.
+  void follow_temp_tables(const pg_query::Node& stmt) {
+    auto managed_name = [&](const std::string& name) {
+      return std::ranges::any_of(config_.tables, [&](const config::TablePolicy& t) {
+        return t.table.name == name || t.archive.name == name;
+      });
+    };
+    auto temp_target = [&](const pg_query::RangeVar& rv) {
+      return (rv.relpersistence() == "t" || rv.schemaname() == "pg_temp") &&
+             (rv.schemaname().empty() || rv.schemaname() == "pg_temp") &&
+             managed_name(rv.relname());
+    };
+    const pg_query::RangeVar* created = nullptr;
+    std::vector<std::string> columns;
+    if (stmt.has_create_stmt()) {
+      created = &stmt.create_stmt().relation();
+      for (const auto& e : stmt.create_stmt().table_elts()) {
+        if (e.has_column_def()) columns.push_back(e.column_def().colname());
+      }
+    } else if (stmt.has_create_table_as_stmt() && stmt.create_table_as_stmt().has_into()) {
+      created = &stmt.create_table_as_stmt().into().rel();
+    } else if (stmt.has_select_stmt() && stmt.select_stmt().has_into_clause()) {
+      created = &stmt.select_stmt().into_clause().rel();
+    }
+    if (created != nullptr && temp_target(*created)) {
+      Catalog& own = own_catalog();
+      Relation rel;
+      rel.name = {"pg_temp", created->relname()};
+      for (auto& c : columns) rel.columns.push_back(Column{std::move(c), "", false});
+      std::erase_if(own.relations, [&](const Relation& r) { return r.name == rel.name; });
+      own.relations.insert(own.relations.begin(), std::move(rel));
+      return;
+    }
+    if (stmt.has_drop_stmt() && stmt.drop_stmt().remove_type() == pg_query::OBJECT_TABLE) {
+      for (const auto& object : stmt.drop_stmt().objects()) {
+        if (!object.has_list()) continue;
+        const auto& parts = object.list().items();
+        if (parts.empty() || !parts[parts.size() - 1].has_string()) continue;
+        const std::string& name = parts[parts.size() - 1].string().sval();
+        if (parts.size() == 2 && parts[0].string().sval() != "pg_temp") continue;
+        if (catalog_->find({"pg_temp", name}) == nullptr) continue;
+        std::erase_if(own_catalog().relations,
+                      [&](const Relation& r) { return r.name == config::QualifiedName{"pg_temp", name}; });
+      }
+    } else if (stmt.has_discard_stmt() && stmt.discard_stmt().target() != pg_query::DISCARD_PLANS &&
+               stmt.discard_stmt().target() != pg_query::DISCARD_SEQUENCES) {
+      std::erase_if(own_catalog().relations,
+                    [](const Relation& r) { return r.name.schema == "pg_temp"; });
+    }
+  }
+
+  Catalog& own_catalog() {
+    if (!own_catalog_) {
+      own_catalog_ = *catalog_;
+      catalog_ = &*own_catalog_;
+    }
+    return *own_catalog_;
+  }
+
   std::string_view sql_;
   const config::Config& config_;
-  const Catalog& catalog_;
+  const Catalog* catalog_;             // the snapshot, or own_catalog_ once this string changed it
+  std::optional<Catalog> own_catalog_;
   SessionState session_;  // a copy: statements of one string change it for the next
 };
 

@@ -1026,6 +1026,15 @@ SELECT id, email FROM users WHERE id < 8;
 CREATE TEMP TABLE orders AS SELECT * FROM crm.users;
 SELECT * FROM orders;
 
+-- case: temp_table_shadows_in_the_same_string
+-- unfiltered
+-- modes: direct psycopg2 startup
+CREATE TEMP TABLE orders AS SELECT id, id AS user_id FROM crm.users; SELECT id, user_id FROM orders WHERE id < 40;
+
+-- case: temp_table_dropped_in_the_same_string
+-- modes: direct psycopg2 startup
+CREATE TEMP TABLE orders AS SELECT id, id AS user_id FROM crm.users; DROP TABLE orders; SELECT id, user_id FROM orders WHERE id < 40;
+
 -- case: temp_table_shadow_qualified_is_real
 CREATE TEMP TABLE users AS SELECT 1 AS id;
 SELECT count(*) FROM public.users;
