@@ -16,8 +16,11 @@ std::string terminated(std::string_view sql) { return std::string(sql); }
 bool valueless_copy_option(const pg_query::Node& stmt) {
   if (!stmt.has_copy_stmt()) return false;
   for (const auto& o : stmt.copy_stmt().options()) {
-    if (o.has_def_elem() && !o.def_elem().has_arg() &&
-        copy_option_needs_value(o.def_elem().defname())) {
+    if (!o.has_def_elem() || !copy_option_needs_value(o.def_elem().defname())) continue;
+    const auto& def = o.def_elem();
+    // The deparser also reads these values as strings: a number or * there crashes it.
+    if (!def.has_arg() ||
+        (copy_option_takes_string(def.defname()) && !def.arg().has_string())) {
       return true;
     }
   }
@@ -34,6 +37,11 @@ bool copy_option_needs_value(std::string_view name) {
     if (n == name) return true;
   }
   return false;
+}
+
+bool copy_option_takes_string(std::string_view name) {
+  return name == "format" || name == "delimiter" || name == "null" || name == "quote" ||
+         name == "escape" || name == "encoding";
 }
 
 std::expected<pg_query::ParseResult, ParseFailure> parse_sql(std::string_view sql) {

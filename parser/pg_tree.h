@@ -26,6 +26,8 @@ std::expected<std::string, std::string> deparse_statement(const pg_query::Node& 
 
 // COPY options the server rejects without a value (FORMAT, DELIMITER, NULL, QUOTE, ...).
 bool copy_option_needs_value(std::string_view name);
+// Those of them whose value is one string (not FORCE_* column lists).
+bool copy_option_takes_string(std::string_view name);
 
 struct ScannedToken {
   int start = 0;  // byte offsets into the scanned text

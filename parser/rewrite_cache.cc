@@ -1,6 +1,7 @@
 #include <cstring>
 
 #include "parser/literal_template.h"
+#include "parser/pg_tree.h"
 #include "parser/rewriter.h"
 
 namespace tombstone::parser {
@@ -106,9 +107,13 @@ const Rewrite& RewriteCache::get(std::string_view sql, const config::Config& con
   Rewrite as_sent = rewrite(sql, config, catalog, session);
   const std::string sentinel_sql = with_sentinels(sql, shape->literals);
   const Rewrite sentinel = rewrite(sentinel_sql, config, catalog, session);
-  templates_.insert(key,
-                    std::make_unique<LiteralTemplate>(make_template(sql, *shape, as_sent, sentinel)),
-                    max_entries_);
+  // Both must really parse: a statement forwarded unparsed (unparsable: forward) says nothing
+  // about the statements of its shape that do parse.
+  auto made = std::make_unique<LiteralTemplate>();
+  if (parse_sql(sql) && parse_sql(sentinel_sql)) {
+    *made = make_template(sql, *shape, as_sent, sentinel);
+  }
+  templates_.insert(key, std::move(made), max_entries_);
   return exact_.insert(std::move(exact_key), std::move(as_sent), max_entries_);
 }
 

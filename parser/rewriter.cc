@@ -24,14 +24,14 @@ struct Needles {
   std::array<std::vector<std::string>, 256> by_first;  // lower-case words by first byte
 };
 
-// Also "schema"/"database_to": schema_to_xml() and database_to_xml() read managed tables inside
-// the server without naming them (refused for filtering sessions).
-constexpr std::array<const char*, 13> kSettingWords = {
+// Also the *_to_xml() functions: they read managed tables inside the server, named by a string,
+// an OID or nothing at all (refused for filtering sessions), so they are always parsed.
+constexpr std::array<const char*, 15> kSettingWords = {
     "u&",        "search_path", "standard_conforming_strings",
     "tombstone", "schema",      "reset",
     "discard",   "set_config",  "authorization",
     "execute",   "deallocate",  "prepare",
-    "database_to"};
+    "database_to", "query_to",  "table_to"};
 
 const Needles& needles_for(const config::Config& config) {
   thread_local Needles n;

@@ -1418,11 +1418,24 @@ bool StatementRewriter::refuse_sql_running_function(const pg_query::FuncCall& f)
 
 // The server rejects these COPY options without a value; libpg_query's deparser dereferences the
 // missing value, so a COPY Tombstone rewrites must never carry one to it.
-bool StatementRewriter::refuse_valueless_copy_options(const pg_query::CopyStmt& s) {
-  for (const auto& o : s.options()) {
-    if (!o.has_def_elem() || o.def_elem().has_arg()) continue;
-    if (!copy_option_needs_value(o.def_elem().defname())) continue;
-    fail("42601", "tombstone: COPY option \"" + o.def_elem().defname() + "\" requires a value",
+bool StatementRewriter::refuse_valueless_copy_options(pg_query::CopyStmt& s) {
+  for (auto& o : *s.mutable_options()) {
+    if (!o.has_def_elem() || !copy_option_needs_value(o.def_elem().defname())) continue;
+    auto& def = *o.mutable_def_elem();
+    const bool takes_string = copy_option_takes_string(def.defname());
+    // PostgreSQL reads a number as its text (DELIMITER 5); libpg_query's deparser expects a
+    // string node and crashes on anything else (found by review), so numbers become strings.
+    if (takes_string && def.has_arg() && def.arg().has_integer()) {
+      const std::string text = std::to_string(def.arg().integer().ival());
+      def.mutable_arg()->mutable_string()->set_sval(text);
+    } else if (takes_string && def.has_arg() && def.arg().has_float_()) {
+      const std::string text = def.arg().float_().fval();
+      def.mutable_arg()->mutable_string()->set_sval(text);
+    }
+    if (def.has_arg() && (!takes_string || def.arg().has_string())) continue;
+    fail("42601",
+         "tombstone: COPY option \"" + def.defname() + "\" requires " +
+             (def.has_arg() ? "a string value" : "a value"),
          "Give the option a value, e.g. (FORMAT csv).");
     return true;
   }

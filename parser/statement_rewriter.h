@@ -106,7 +106,7 @@ class StatementRewriter {
   std::string marker_name(const pg_query::RangeVar& rv, const Ref& ref) const;
   std::string unique_cte_name(const std::string& base);
   void fail(std::string sqlstate, std::string message, std::string hint = {});
-  bool refuse_valueless_copy_options(const pg_query::CopyStmt& s);
+  bool refuse_valueless_copy_options(pg_query::CopyStmt& s);
   bool refuse_sql_running_function(const pg_query::FuncCall& f);
   bool deleting_hard() const;
   bool refuse_view_write(const Resolved& target, const char* what);

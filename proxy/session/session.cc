@@ -602,12 +602,12 @@ Session::Decision Session::decide_client(char type) {
       return Decision::kBuffer;
     case 'B':  // Bind: maps portal -> statement; parameters may be huge
       if (phase_ != Phase::kReady) return Decision::kStream;
-      if (reload_pending_for_named()) return Decision::kBuffer;  // handle_client: reload first
+      if (wait_before_named()) return Decision::kBuffer;  // handle_client decides
       unsynced_ = true;
       return any_refused_ || bind_needs_check() ? Decision::kBuffer : Decision::kPeek;
     case 'D':  // Describe: a stale named statement is re-prepared first (refresh_statement)
       if (phase_ != Phase::kReady) return Decision::kStream;
-      if (reload_pending_for_named()) return Decision::kBuffer;
+      if (wait_before_named()) return Decision::kBuffer;
       unsynced_ = true;
       return bind_needs_check() ? Decision::kBuffer : Decision::kStream;
     case 'H':  // Flush: part of an extended batch
@@ -732,8 +732,8 @@ Next Session::handle_client(char type, std::string_view body, Outputs out) {
   if ((type == 'Q' || type == 'P') && defer_for_refresh(type, body, out)) return Next::kContinue;
   // A Bind or Describe at the start of a batch, of a statement prepared before a reload: the new
   // policy (and its catalog snapshot) first; the message then comes back through decide_client.
-  if ((type == 'B' || type == 'D') && reload_pending_for_named()) {
-    if (defer_for_reload(type, body, out)) return Next::kContinue;
+  if ((type == 'B' || type == 'D') && wait_before_named()) {
+    if (defer_for_refresh(type, body, out)) return Next::kContinue;
     unsynced_ = true;
   }
   switch (type) {
@@ -1803,6 +1803,15 @@ bool Session::defer_for_refresh(char type, std::string_view body, Outputs out) {
 // of a batch (where the invisible catalog query can still run).
 bool Session::reload_pending_for_named() const {
   return !unsynced_ && !named_sql_.empty() && env_.config()->generation != config_->generation;
+}
+
+// A Bind or Describe that starts a batch while an EARLIER batch's SET, DDL or transaction end
+// is unanswered: whether that succeeds decides what a stale named statement must be re-prepared
+// as, and its failure would not skip this batch (found by review: re-prepared under a SET that
+// then rolled back, the statement read the managed table unfiltered). It waits for the answer.
+bool Session::wait_before_named() const {
+  if (unsynced_ || named_sql_.empty()) return false;
+  return reload_pending_for_named() || queue_->barrier_in_flight();
 }
 
 bool Session::defer_for_reload(char type, std::string_view body, Outputs out) {

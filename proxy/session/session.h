@@ -159,6 +159,7 @@ class Session {
   bool defer_for_refresh(char type, std::string_view body, Outputs out);
   bool defer_for_reload(char type, std::string_view body, Outputs out);
   bool reload_pending_for_named() const;
+  bool wait_before_named() const;
   void forward_query(std::string_view body, Outputs out);
   void forward_parse(std::string_view body, Outputs out);
   bool peek_bind(std::string_view body_prefix, bool complete);

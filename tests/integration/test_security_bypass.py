@@ -469,6 +469,21 @@ def test_functions_reading_tables_inside_the_server_are_refused(env, sql):
                                             "false, false, '')"))
 
 
+def test_named_statement_after_a_pipelined_set_that_rolls_back(env):
+    """Found by review. A named statement, then in one send: a Query whose SET search_path is
+    rolled back by its own error, and a Bind of the statement. Re-preparing the statement under
+    that SET (before knowing it failed) made it read public.users unfiltered; the Bind now waits
+    for the Query's answer."""
+    fetch(env.via("bob"), "CREATE SCHEMA evil; CREATE TABLE evil.users (id int)")
+    s = env.wire("bob")
+    s.exchange(pgwire.parse("SELECT id FROM users ORDER BY id", name="s1") + pgwire.sync())
+    s.send(pgwire.query("SET search_path = evil; SELECT 1/0") + pgwire.bind(statement="s1") +
+           pgwire.execute() + pgwire.sync())
+    answers = s.read_until("Z", 2)
+    rows = [pgwire.data_row(body)[0] for kind, body in answers if kind == "D"]
+    assert [int(r) for r in rows] == list(range(1, 9)), answers
+
+
 def test_temp_table_of_a_rolled_back_transaction_in_the_same_pipeline(env):
     """A catalog snapshot taken inside a transaction lists the temp table it created. A ROLLBACK
     and a read of the managed name in ONE pipeline: the read must not trust the rolled-back temp

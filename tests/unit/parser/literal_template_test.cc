@@ -132,6 +132,47 @@ TEST_F(LiteralTemplates, SetConfigIsNeverTemplated) {
   EXPECT_EQ(r.statements.front().error->sqlstate, "42501");
 }
 
+// Found by review: a quoted identifier spelled like a sentinel was cut as a slot, so the next
+// statement's literal was pasted inside the identifier (SQL injection).
+TEST_F(LiteralTemplates, SentinelLookalikesOutsideLiteralsAreNeverSlots) {
+  RewriteCache cache(16);
+  for (const std::string sql : {
+           "SELECT 'tslit0q' AS \"'tslit0q'\" FROM users WHERE id = 1",
+           "SELECT '\";DELETE FROM users;--' AS \"'tslit0q'\" FROM users WHERE id = 1",
+           "SELECT 913700000000 AS \"913700000000\" FROM users WHERE id = 1",
+           "SELECT 5 AS \"913700000000\" FROM users WHERE id = 1",
+           "SELECT 7 /* tslit */ FROM users WHERE id = 2",
+       }) {
+    expect_same(cache.get(sql, config_, catalog_, session_),
+                rewrite(sql, config_, catalog_, session_), sql);
+  }
+  EXPECT_EQ(cache.template_hits(), 0u);
+}
+
+// Found by review: refusals that depend on a literal's value must not be decided by a template.
+TEST_F(LiteralTemplates, FunctionsJudgedByTheirArgumentsAreNotTemplated) {
+  RewriteCache cache(16);
+  cache.get("SELECT table_to_xml('x', true, false, '') /* users */", config_, catalog_, session_);
+  const Rewrite& r =
+      cache.get("SELECT table_to_xml('users', true, false, '') /* users */", config_, catalog_,
+                session_);
+  ASSERT_EQ(r.statements.size(), 1u);
+  ASSERT_TRUE(r.statements.front().error);
+  EXPECT_EQ(r.statements.front().error->sqlstate, "0A000");
+}
+
+// Found by review: with unparsable: forward, a statement that does not parse gave its shape a
+// pass-through template, and a parsable statement of that shape then went out unfiltered.
+TEST_F(LiteralTemplates, UnparsableStatementsBuildNoTemplate) {
+  config_.unparsable = config::Unparsable::kForward;
+  RewriteCache cache(16);
+  cache.get("SELECT id::float(99999999999) FROM users", config_, catalog_, session_);
+  const std::string ok = "SELECT id::float(10) FROM users";
+  expect_same(cache.get(ok, config_, catalog_, session_), rewrite(ok, config_, catalog_, session_),
+              ok);
+  EXPECT_TRUE(cache.get(ok, config_, catalog_, session_).changed);
+}
+
 TEST_F(LiteralTemplates, RefusalsAreNotTemplated) {
   RewriteCache cache(16);
   const std::string bad = "DELETE FROM users WHERE id = (ARRAY[1,2])[1]";

