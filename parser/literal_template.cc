@@ -99,12 +99,9 @@ std::string sentinel(std::size_t index, bool string) {
 
 std::optional<Shape> literal_shape(std::string_view sql, bool standard_conforming_strings) {
   if (!standard_conforming_strings) return std::nullopt;
-  // Rewrites that depend on a literal's value: set_config()'s arguments are settings the session
-  // tracks, and the *_to_xml() functions are refused or not by what their argument names. U&
-  // spellings are not lexed here.
-  if (icontains(sql, "set_config") || icontains(sql, "to_xml") || icontains(sql, "u&")) {
-    return std::nullopt;
-  }
+  // U& spellings are not lexed here. (Rewrites that depend on a literal's value are excluded
+  // by the rewriter itself: StatementRewrite::literal_sensitive.)
+  if (icontains(sql, "u&")) return std::nullopt;
   Shape out;
   out.text.reserve(sql.size());
   const std::size_t n = sql.size();
@@ -293,7 +290,7 @@ bool templatable(const Rewrite& r) {
   if (!r.parsed || r.statements.size() != 1) return false;
   const StatementRewrite& st = r.statements.front();
   return !st.error && st.settings.empty() && !st.ddl && !st.prepared_name && !st.execute_name &&
-         !st.deallocate_name;
+         !st.deallocate_name && !st.literal_sensitive;
 }
 
 }  // namespace

@@ -29,8 +29,9 @@ struct Literal {
 
 // The literals of `sql` and its shape (the text with each literal replaced by a one-byte marker).
 // Empty when the statement is not eligible: anything but a plain SELECT/INSERT/UPDATE/DELETE/
-// WITH/VALUES/TABLE/MERGE statement; set_config() anywhere; prefixed strings (E'', B'', X'', N'',
-// U&); dollar quotes; standard_conforming_strings off; anything the lexer is not sure about.
+// WITH/VALUES/TABLE/MERGE statement; prefixed strings (E'', B'', X'', N'', U&); dollar quotes;
+// standard_conforming_strings off; sentinel look-alikes outside literals; anything the lexer is
+// not sure about. (Whether the rewrite depends on a literal's value, the rewriter reports.)
 struct Shape {
   std::string text;
   std::vector<Literal> literals;

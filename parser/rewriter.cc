@@ -26,7 +26,7 @@ struct Needles {
 
 // Also the *_to_xml() functions: they read managed tables inside the server, named by a string,
 // an OID or nothing at all (refused for filtering sessions), so they are always parsed.
-constexpr std::array<const char*, 15> kSettingWords = {
+constexpr std::array<const char*, 15> kParseWords = {
     "u&",        "search_path", "standard_conforming_strings",
     "tombstone", "schema",      "reset",
     "discard",   "set_config",  "authorization",
@@ -50,7 +50,7 @@ const Needles& needles_for(const config::Config& config) {
     words.push_back(lower_ascii(t.table.name));
     if (t.strategy == config::Strategy::kArchive) words.push_back(lower_ascii(t.archive.name));
   }
-  for (const char* w : kSettingWords) words.emplace_back(w);
+  for (const char* w : kParseWords) words.emplace_back(w);
   for (auto& w : words) {
     if (!w.empty()) n.by_first[static_cast<unsigned char>(w[0])].push_back(std::move(w));
   }

@@ -78,6 +78,9 @@ struct StatementRewrite {
   // DELETEs (also TRUNCATE, MERGE ... DELETE) of managed tables, not counting PREPARE's body
   // (it deletes when EXECUTEd): for the proxy's log.
   std::vector<DeleteTarget> deletes;
+  // The rewrite looked at a constant's value (set_config()'s setting name, a *_to_xml()
+  // argument): another literal there may rewrite differently, so no literal template is built.
+  bool literal_sensitive = false;
 };
 
 struct Rewrite {

@@ -425,6 +425,7 @@ bool StatementRewriter::run(Node& stmt, StatementRewrite& out) {
   }
   out.fixup = fixup_;
   out.deletes = std::move(deletes_);
+  out.literal_sensitive = literal_sensitive_;
   out.settings = std::move(settings_);
   if (error_) out.error = error_;
   return changed_;
@@ -748,6 +749,7 @@ void StatementRewriter::func_call(const pg_query::FuncCall& f) {
       (!name[0].has_string() || lower(name[0].string().sval()) != "pg_catalog")) {
     return;  // someone's own schema.set_config
   }
+  literal_sensitive_ = true;
   if (f.args_size() != 3) return;
   const auto& a0 = f.args(0);
   if (!a0.has_a_const() || !a0.a_const().has_sval()) {
@@ -1401,8 +1403,9 @@ bool StatementRewriter::refuse_sql_running_function(const pg_query::FuncCall& f)
       "schema_to_xml", "schema_to_xmlschema", "schema_to_xml_and_xmlschema",
       "database_to_xml", "database_to_xmlschema", "database_to_xml_and_xmlschema"};
   bool refuse = std::ranges::find(kReadsAll, fn) != std::ranges::end(kReadsAll);
-  if (!refuse && std::ranges::find(kReadsNamed, fn) != std::ranges::end(kReadsNamed) &&
-      f.args_size() > 0) {
+  const bool reads_named = std::ranges::find(kReadsNamed, fn) != std::ranges::end(kReadsNamed);
+  literal_sensitive_ = literal_sensitive_ || reads_named;
+  if (!refuse && reads_named && f.args_size() > 0) {
     const pg_query::Node* a0 = &f.args(0);
     if (a0->has_type_cast()) a0 = &a0->type_cast().arg();  // 'users'::regclass
     refuse = !a0->has_a_const() || !a0->a_const().has_sval() ||

@@ -121,6 +121,7 @@ class StatementRewriter {
   std::vector<std::string> path_;  // effective search_path: pg_temp, pg_catalog, then entries
   bool changed_ = false;
   bool risky_ = false;
+  bool literal_sensitive_ = false;  // see StatementRewrite::literal_sensitive
   TagFixup fixup_ = TagFixup::kNone;
   std::vector<SettingChange> settings_;
   bool in_prepare_ = false;  // PREPARE's body deletes when EXECUTEd, not now
